@@ -1,0 +1,124 @@
+// Types of the raw native module (build/Release/dnn_native.node), exactly as native/binding exports it.
+// The raw functions trust nothing: each checks its arguments and throws a TypeError or RangeError naming the
+// argument before writing any output. Matrices are flat, column-major (BLAS order): element (i, j) of a
+// (rows, cols) matrix is at i + j * rows. Outputs come first in every argument list. Every array in one call
+// has the same dtype (all Float32Array or all Float64Array).
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** Activation codes (stable: appended to, never renumbered). */
+export declare const Activation: { readonly linear: 0; readonly relu: 1; readonly sigmoid: 2 };
+export type ActivationCode = 0 | 1 | 2;
+
+/** Z (n, m) = W (n, nPrev) · A_prev (nPrev, m) + b (n, 1) */
+export declare function linearForward(Z: FloatArray, W: FloatArray, A_prev: FloatArray, b: FloatArray,
+  n: number, nPrev: number, m: number): void;
+
+/** Z (n, m) = W · A_prev + b and A (n, m) = g(Z); A may be the same array as Z (then only g(Z) is kept). */
+export declare function linearActivationForward(A: FloatArray, Z: FloatArray, W: FloatArray, A_prev: FloatArray,
+  b: FloatArray, n: number, nPrev: number, m: number, activation: ActivationCode): void;
+
+/** A = g(Z), element-wise; A may be Z. */
+export declare function activationForward(A: FloatArray, Z: FloatArray, activation: ActivationCode): void;
+
+/** dZ = dA * g'(Z), element-wise (relu: dA where Z > 0, else 0). */
+export declare function activationBackward(dZ: FloatArray, dA: FloatArray, Z: FloatArray, activation: ActivationCode): void;
+
+/**
+ * dW (n, nPrev) = (1/m) dZ · A_prevᵀ, db (n, 1) = (1/m) Σ_columns dZ, and, unless dA_prev is null,
+ * dA_prev (nPrev, m) = Wᵀ · dZ.
+ */
+export declare function linearBackward(dA_prev: FloatArray | null, dW: FloatArray, db: FloatArray, dZ: FloatArray,
+  A_prev: FloatArray, W: FloatArray, n: number, nPrev: number, m: number): void;
+
+/** -(1/m) Σ [Y log AL + (1 - Y) log(1 - AL)] over AL, Y (n, m); a term with weight exactly 0 counts 0. */
+export declare function binaryCrossEntropy(AL: FloatArray, Y: FloatArray, n: number, m: number): number;
+
+/** The same cost from logits Z (AL = sigmoid(Z)), in a form that is finite for every finite Z. */
+export declare function binaryCrossEntropyFromLogits(Z: FloatArray, Y: FloatArray, n: number, m: number): number;
+
+/** dAL = -(Y / AL - (1 - Y) / (1 - AL)), element-wise. */
+export declare function binaryCrossEntropyBackward(dAL: FloatArray, AL: FloatArray, Y: FloatArray): void;
+
+/** dZ = AL - Y: sigmoid backward fused with cross-entropy backward. */
+export declare function sigmoidCrossEntropyBackward(dZ: FloatArray, AL: FloatArray, Y: FloatArray): void;
+
+/** param -= learningRate · grad, in place. */
+export declare function sgdUpdate(param: FloatArray, grad: FloatArray, learningRate: number): void;
+
+/** Number of parameters of a network: Σ n_l (n_{l-1} + 1). */
+export declare function parameterCount(layerDims: readonly number[]): number;
+
+/** Length of a network's workspace for `capacity` columns: (2 Σ_{l≥1} n_l + n_L) · capacity. */
+export declare function workspaceLength(layerDims: readonly number[], capacity: number): number;
+
+export interface NetworkSpec {
+  /** [n_0 (inputs), n_1, ..., n_L (outputs)] */
+  layerDims: readonly number[];
+  /** one code per layer; the last must be sigmoid (2) */
+  activations: readonly ActivationCode[];
+  /** the most examples (columns) one batch may have */
+  capacity: number;
+  /** W_1, b_1, W_2, b_2, ... back to back, each column-major; length parameterCount(layerDims) */
+  params: FloatArray;
+  /** a second parameter buffer: steps alternate between the two, so a step with a non-finite cost is dropped exactly; null updates in place */
+  nextParams: FloatArray | null;
+  /** dW_1, db_1, ... in the layout of params */
+  grads: FloatArray;
+  /** A_1..A_L, Z_L, dZ_1..dZ_L, each (n_l, capacity); length workspaceLength(layerDims, capacity) */
+  workspace: FloatArray;
+}
+
+/**
+ * A model's buffers bound once; each method is one native call. The network keeps references to the buffers;
+ * a detached buffer makes every later call throw.
+ */
+export declare class Network {
+  constructor(spec: NetworkSpec);
+  /** 0 while `params` holds the current parameters, 1 while `nextParams` does. */
+  readonly current: 0 | 1;
+  /** Forward pass of X (n_0, m), m <= capacity: fills A_1..A_L and Z_L in the workspace. */
+  forward(X: FloatArray, m: number): void;
+  /** Binary cross-entropy of the last forward pass against Y (n_L, m), from the logits. */
+  cost(Y: FloatArray, m: number): number;
+  /** Gradients of the cost at the current parameters into grads (forward must have run on X); dA_0 is not computed. */
+  backward(X: FloatArray, Y: FloatArray, m: number): void;
+  /**
+   * One gradient-descent step on the batch; returns the cost before the update. If that cost is not finite,
+   * nothing is updated and (with nextParams) the parameters return to the previous step's, the last with a
+   * finite cost.
+   */
+  trainStep(X: FloatArray, Y: FloatArray, m: number, learningRate: number): number;
+  /** Copies the current parameters into `params` (buffer 0) if they are in `nextParams`. */
+  syncParameters(): void;
+}
+
+/** numpy's legacy RandomState (np.random.seed + randn / rand / shuffle), bit for bit. */
+export declare class RandomState {
+  /** np.random.seed(seed); 0 <= seed <= 4294967295 */
+  constructor(seed: number);
+  seed(seed: number): void;
+  /** out = np.random.randn(out.length), in order */
+  standardNormal(out: Float64Array): void;
+  /** out = np.random.rand(out.length), in order */
+  uniform(out: Float64Array): void;
+  /** np.random.shuffle, in place (np.random.permutation(n) is shuffle of 0..n-1) */
+  shuffle(values: Uint32Array): void;
+}
+
+export interface BlasInfo {
+  library: 'OpenBLAS';
+  /** openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64" */
+  config: string;
+  /** the kernel OpenBLAS chose for this CPU */
+  coreName: string;
+  numThreads: number;
+  numProcessors: number;
+  parallel: 'sequential' | 'pthreads' | 'openmp' | 'unknown';
+}
+
+export declare function blasInfo(): BlasInfo;
+/** OpenBLAS's thread count. */
+export declare function getNumThreads(): number;
+/** Sets OpenBLAS's thread count for the whole process (1..1024). */
+export declare function setNumThreads(n: number): void;

@@ -1,0 +1,35 @@
+// Loads the native addon: build/Release (a local build) first, then prebuilds/<platform>-<arch>/.
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as Native from '../binding';
+
+/** The package root: the nearest folder above this file with dnn-native's package.json (lib/ or dist/lib/). */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'dnn-native') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`dnn-native: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+export const root = packageRoot();
+
+function load(): typeof Native {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('node-gyp-build')(root);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `dnn-native: the native addon could not be loaded (${reason.split('\n')[0]}). ` +
+        'Build it with `npm run build:native` (needs cmake, a C++ compiler and OpenBLAS: apt-get install libopenblas-dev).',
+    );
+  }
+}
+
+const native: typeof Native = load();
+export default native;
+export type { FloatArray, ActivationCode, BlasInfo, NetworkSpec } from '../binding';

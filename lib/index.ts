@@ -1,0 +1,29 @@
+// dnn-native: deep neural networks on the CPU at the speed of the machine's BLAS.
+export { Matrix, type DType, type FloatArray } from './matrix';
+export { RandomState, type InitScheme } from './random';
+export {
+  initializeParametersDeep,
+  linearForward,
+  linearActivationForward,
+  modelForward,
+  computeCost,
+  linearBackward,
+  reluBackward,
+  sigmoidBackward,
+  linearActivationBackward,
+  modelBackward,
+  updateParameters,
+  type Parameters,
+  type Grads,
+  type LinearCache,
+  type LinearActivationCache,
+  type InitializeOptions,
+} from './tutorial';
+import native from './binding';
+
+/** The BLAS in use: OpenBLAS's config string, the kernel it chose for this CPU, its thread count. */
+export const blasInfo = native.blasInfo;
+/** OpenBLAS's thread count. */
+export const getNumThreads = native.getNumThreads;
+/** Sets OpenBLAS's thread count for the whole process. */
+export const setNumThreads = native.setNumThreads;

@@ -1,0 +1,92 @@
+// Module entry: registers the kernels, Network, RandomState and the BLAS controls. Context-aware (no global
+// JavaScript state), so it loads in worker threads.
+#include <cblas.h>
+
+#include <string>
+
+#include "args.hpp"
+#include "kernels_binding.hpp"
+#include "network.hpp"
+
+namespace dnn::binding {
+namespace {
+
+// blasInfo() -> { library, config, coreName, numThreads, numProcessors, parallel }
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("library", "OpenBLAS");
+  result.Set("config", std::string(openblas_get_config()));
+  result.Set("coreName", std::string(openblas_get_corename()));
+  result.Set("numThreads", openblas_get_num_threads());
+  result.Set("numProcessors", openblas_get_num_procs());
+  // 0: sequential build, 1: pthreads, 2: OpenMP
+  static const char* const kParallel[] = {"sequential", "pthreads", "openmp"};
+  const int parallel = openblas_get_parallel();
+  result.Set("parallel", parallel >= 0 && parallel <= 2 ? kParallel[parallel] : "unknown");
+  return result;
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+}
+
+// setNumThreads(n): OpenBLAS's thread count for every following BLAS call in the process
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Args args(info, "setNumThreads");
+  args.require_count(1);
+  const int n = args.dimension(0, "n");
+  if (n > 1024) args.range_error("n must be at most 1024, got " + std::to_string(n));
+  openblas_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+// parameterCount(layerDims) and workspaceLength(layerDims, capacity): the sizes Network expects, so the lib
+// and the kernels agree on one layout.
+std::vector<int> layer_dims(const Args& args, const Napi::Value& value) {
+  if (!value.IsArray()) args.type_error("layerDims must be an array of positive integers, got " + Args::describe(value));
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() < 2) args.range_error("layerDims needs at least 2 entries, got " + std::to_string(array.Length()));
+  std::vector<int> dims;
+  for (uint32_t i = 0; i < array.Length(); ++i) dims.push_back(args.dimension_of(array.Get(i), "layerDims[" + std::to_string(i) + "]"));
+  return dims;
+}
+
+Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
+  Args args(info, "parameterCount");
+  args.require_count(1);
+  const std::vector<int> dims = layer_dims(args, info[0]);
+  return Napi::Number::New(info.Env(), static_cast<double>(network_parameter_count(dims.data(), static_cast<int>(dims.size()) - 1)));
+}
+
+Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
+  Args args(info, "workspaceLength");
+  args.require_count(2);
+  const std::vector<int> dims = layer_dims(args, info[0]);
+  const int capacity = args.dimension(1, "capacity");
+  return Napi::Number::New(info.Env(), static_cast<double>(network_workspace_length(dims.data(), static_cast<int>(dims.size()) - 1, capacity)));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterKernels(env, exports);
+  RegisterNetwork(env, exports);
+  RegisterRandom(env, exports);
+  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("parameterCount", Napi::Function::New(env, ParameterCount, "parameterCount"));
+  exports.Set("workspaceLength", Napi::Function::New(env, WorkspaceLength, "workspaceLength"));
+  Napi::Object activation = Napi::Object::New(env);
+  activation.Set("linear", static_cast<int>(Activation::Linear));
+  activation.Set("relu", static_cast<int>(Activation::Relu));
+  activation.Set("sigmoid", static_cast<int>(Activation::Sigmoid));
+  exports.Set("Activation", activation);
+  return exports;
+}
+
+}  // namespace
+}  // namespace dnn::binding
+
+static Napi::Object InitDnnNative(Napi::Env env, Napi::Object exports) { return dnn::binding::Init(env, exports); }
+
+NODE_API_MODULE(dnn_native, InitDnnNative)

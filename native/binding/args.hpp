@@ -1,0 +1,180 @@
+// Argument unwrapping for the binding: every check throws a JavaScript TypeError or RangeError naming the
+// function and the argument, before any kernel runs, so no output is ever half-written.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "activation.hpp"
+
+namespace dnn::binding {
+
+enum class DType { Float32, Float64 };
+
+inline const char* dtype_name(DType dtype) { return dtype == DType::Float32 ? "Float32Array" : "Float64Array"; }
+
+// A Float32Array or Float64Array, unwrapped.
+struct FloatArray {
+  DType dtype;
+  void* data;
+  size_t length;
+  size_t byte_length() const { return length * (dtype == DType::Float32 ? 4 : 8); }
+  template <typename T>
+  T* as() const { return static_cast<T*>(data); }
+};
+
+// Names the function in every message: "linearForward: W has 6 elements, expected 12 (3 x 4)".
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* function) : info_(info), env_(info.Env()), function_(function) {}
+
+  Napi::Env env() const { return env_; }
+
+  [[noreturn]] void type_error(const std::string& message) const {
+    throw Napi::TypeError::New(env_, std::string(function_) + ": " + message);
+  }
+  [[noreturn]] void range_error(const std::string& message) const {
+    throw Napi::RangeError::New(env_, std::string(function_) + ": " + message);
+  }
+
+  void require_count(size_t count) const {
+    if (info_.Length() < count)
+      type_error("expected " + std::to_string(count) + " arguments, got " + std::to_string(info_.Length()));
+  }
+
+  static std::string describe(const Napi::Value& value) {
+    if (value.IsUndefined()) return "undefined";
+    if (value.IsNull()) return "null";
+    if (value.IsTypedArray()) {
+      switch (value.As<Napi::TypedArray>().TypedArrayType()) {
+        case napi_int8_array: return "Int8Array";
+        case napi_uint8_array: return "Uint8Array";
+        case napi_uint8_clamped_array: return "Uint8ClampedArray";
+        case napi_int16_array: return "Int16Array";
+        case napi_uint16_array: return "Uint16Array";
+        case napi_int32_array: return "Int32Array";
+        case napi_uint32_array: return "Uint32Array";
+        case napi_float32_array: return "Float32Array";
+        case napi_float64_array: return "Float64Array";
+        default: return "a typed array";
+      }
+    }
+    if (value.IsArray()) return "an Array";
+    if (value.IsNumber()) return "a number";
+    if (value.IsString()) return "a string";
+    if (value.IsBoolean()) return "a boolean";
+    if (value.IsFunction()) return "a function";
+    return "an object";
+  }
+
+  FloatArray float_array(size_t index, const char* name) const {
+    const Napi::Value value = info_[index];
+    if (value.IsTypedArray()) {
+      const Napi::TypedArray typed = value.As<Napi::TypedArray>();
+      const napi_typedarray_type type = typed.TypedArrayType();
+      if (type == napi_float32_array || type == napi_float64_array) {
+        const DType dtype = type == napi_float32_array ? DType::Float32 : DType::Float64;
+        const size_t length = typed.ElementLength();
+        // A detached buffer reports length 0 and no data; every caller requires a positive length.
+        void* data = length == 0 ? nullptr
+                                 : static_cast<uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
+        return {dtype, data, length};
+      }
+    }
+    type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + describe(value));
+  }
+
+  // A Float32Array/Float64Array or null (an optional output).
+  bool is_null(size_t index) const { return info_[index].IsNull() || info_[index].IsUndefined(); }
+
+  Napi::Uint32Array uint32_array(size_t index, const char* name) const {
+    const Napi::Value value = info_[index];
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+      type_error(std::string(name) + " must be a Uint32Array, got " + describe(value));
+    return value.As<Napi::Uint32Array>();
+  }
+
+  // A positive integer that fits BLAS's int.
+  int dimension(size_t index, const char* name) const { return dimension_of(info_[index], name); }
+
+  int dimension_of(const Napi::Value& value, const std::string& name) const {
+    if (!value.IsNumber()) type_error(name + " must be a positive integer, got " + describe(value));
+    const double v = value.As<Napi::Number>().DoubleValue();
+    if (!(v >= 1) || v != static_cast<double>(static_cast<int64_t>(v)) || v > 2147483647.0)
+      range_error(name + " must be a positive integer (at most 2147483647), got " + number_text(v));
+    return static_cast<int>(v);
+  }
+
+  dnn::Activation activation(size_t index, const char* name) const {
+    const Napi::Value value = info_[index];
+    if (!value.IsNumber()) type_error(std::string(name) + " must be an activation code (number), got " + describe(value));
+    const double v = value.As<Napi::Number>().DoubleValue();
+    if (!(v >= 0 && v < dnn::kActivationCount) || v != static_cast<double>(static_cast<int>(v)))
+      range_error(std::string(name) + " must be an activation code from 0 to " + std::to_string(dnn::kActivationCount - 1) +
+                  ", got " + number_text(v));
+    return static_cast<dnn::Activation>(static_cast<int>(v));
+  }
+
+  double finite_number(size_t index, const char* name) const {
+    const Napi::Value value = info_[index];
+    if (!value.IsNumber()) type_error(std::string(name) + " must be a finite number, got " + describe(value));
+    const double v = value.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(v)) range_error(std::string(name) + " must be a finite number, got " + number_text(v));
+    return v;
+  }
+
+  void require_length(const FloatArray& array, const char* name, size_t rows, size_t cols) const {
+    const size_t expected = rows * cols;
+    if (array.length != expected)
+      range_error(std::string(name) + " has " + std::to_string(array.length) + " elements, expected " +
+                  std::to_string(expected) + " (" + std::to_string(rows) + " x " + std::to_string(cols) + ")");
+  }
+
+  void require_length(const FloatArray& array, const char* name, size_t expected) const {
+    if (array.length != expected)
+      range_error(std::string(name) + " has " + std::to_string(array.length) + " elements, expected " +
+                  std::to_string(expected));
+  }
+
+  void require_positive_length(const FloatArray& array, const char* name) const {
+    if (array.length == 0) range_error(std::string(name) + " is empty (or its buffer is detached)");
+  }
+
+  void require_same_dtype(const FloatArray& array, const char* name, const FloatArray& reference,
+                          const char* reference_name) const {
+    if (array.dtype != reference.dtype)
+      type_error(std::string(name) + " is a " + dtype_name(array.dtype) + " but " + reference_name + " is a " +
+                 dtype_name(reference.dtype) + "; use one dtype per call");
+  }
+
+  // Outputs must not overlap inputs or each other: the kernels read and write with no aliasing.
+  void require_disjoint(const FloatArray& a, const char* a_name, const FloatArray& b, const char* b_name) const {
+    const uint8_t* a0 = static_cast<const uint8_t*>(a.data);
+    const uint8_t* b0 = static_cast<const uint8_t*>(b.data);
+    if (a0 == nullptr || b0 == nullptr) return;
+    if (a0 < b0 + b.byte_length() && b0 < a0 + a.byte_length())
+      range_error(std::string(a_name) + " and " + b_name + " share memory; pass separate buffers");
+  }
+
+  static std::string number_text(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+    std::string text = std::to_string(v);
+    // trim "3.000000" to "3" and "0.500000" to "0.5"
+    if (text.find('.') != std::string::npos) {
+      text.erase(text.find_last_not_of('0') + 1);
+      if (text.back() == '.') text.pop_back();
+    }
+    return text;
+  }
+
+ private:
+  const Napi::CallbackInfo& info_;
+  Napi::Env env_;
+  const char* function_;
+};
+
+}  // namespace dnn::binding

@@ -1,0 +1,248 @@
+// N-API glue for the per-layer kernels: unwrap, check every length and dtype, then call native/kernels.
+#include "kernels_binding.hpp"
+
+#include "args.hpp"
+#include "cost.hpp"
+#include "linear.hpp"
+#include "update.hpp"
+
+namespace dnn::binding {
+namespace {
+
+// Calls body<float>() or body<double>() for the dtype of the reference array.
+template <typename Body>
+void dispatch(DType dtype, Body&& body) {
+  if (dtype == DType::Float32)
+    body(float{});
+  else
+    body(double{});
+}
+
+// linearForward(Z, W, A_prev, b, n, nPrev, m)
+Napi::Value LinearForward(const Napi::CallbackInfo& info) {
+  Args args(info, "linearForward");
+  args.require_count(7);
+  const FloatArray Z = args.float_array(0, "Z"), W = args.float_array(1, "W"), A_prev = args.float_array(2, "A_prev"),
+                   b = args.float_array(3, "b");
+  const int n = args.dimension(4, "n"), n_prev = args.dimension(5, "nPrev"), m = args.dimension(6, "m");
+  args.require_same_dtype(Z, "Z", W, "W");
+  args.require_same_dtype(A_prev, "A_prev", W, "W");
+  args.require_same_dtype(b, "b", W, "W");
+  args.require_length(W, "W", n, n_prev);
+  args.require_length(A_prev, "A_prev", n_prev, m);
+  args.require_length(b, "b", n, 1);
+  args.require_length(Z, "Z", n, m);
+  args.require_disjoint(Z, "Z", W, "W");
+  args.require_disjoint(Z, "Z", A_prev, "A_prev");
+  args.require_disjoint(Z, "Z", b, "b");
+  dispatch(W.dtype, [&](auto t) {
+    using T = decltype(t);
+    linear_forward(Z.as<T>(), W.as<T>(), A_prev.as<T>(), b.as<T>(), n, n_prev, m);
+  });
+  return info.Env().Undefined();
+}
+
+// linearActivationForward(A, Z, W, A_prev, b, n, nPrev, m, activation)
+Napi::Value LinearActivationForward(const Napi::CallbackInfo& info) {
+  Args args(info, "linearActivationForward");
+  args.require_count(9);
+  const FloatArray A = args.float_array(0, "A"), Z = args.float_array(1, "Z"), W = args.float_array(2, "W"),
+                   A_prev = args.float_array(3, "A_prev"), b = args.float_array(4, "b");
+  const int n = args.dimension(5, "n"), n_prev = args.dimension(6, "nPrev"), m = args.dimension(7, "m");
+  const Activation activation = args.activation(8, "activation");
+  for (auto [array, name] : {std::pair{A, "A"}, {Z, "Z"}, {A_prev, "A_prev"}, {b, "b"}})
+    args.require_same_dtype(array, name, W, "W");
+  args.require_length(W, "W", n, n_prev);
+  args.require_length(A_prev, "A_prev", n_prev, m);
+  args.require_length(b, "b", n, 1);
+  args.require_length(Z, "Z", n, m);
+  args.require_length(A, "A", n, m);
+  for (auto [out, out_name] : {std::pair{A, "A"}, {Z, "Z"}})
+    for (auto [in, in_name] : {std::pair{W, "W"}, {A_prev, "A_prev"}, {b, "b"}}) args.require_disjoint(out, out_name, in, in_name);
+  if (A.data != Z.data) args.require_disjoint(A, "A", Z, "Z");
+  dispatch(W.dtype, [&](auto t) {
+    using T = decltype(t);
+    linear_activation_forward(A.as<T>(), Z.as<T>(), W.as<T>(), A_prev.as<T>(), b.as<T>(), n, n_prev, m, activation);
+  });
+  return info.Env().Undefined();
+}
+
+// activationForward(A, Z, activation): A may be Z itself.
+Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
+  Args args(info, "activationForward");
+  args.require_count(3);
+  const FloatArray A = args.float_array(0, "A"), Z = args.float_array(1, "Z");
+  const Activation activation = args.activation(2, "activation");
+  args.require_same_dtype(A, "A", Z, "Z");
+  args.require_positive_length(Z, "Z");
+  args.require_length(A, "A", Z.length);
+  if (A.data != Z.data) args.require_disjoint(A, "A", Z, "Z");
+  dispatch(Z.dtype, [&](auto t) {
+    using T = decltype(t);
+    activation_forward(A.as<T>(), Z.as<T>(), Z.length, activation);
+  });
+  return info.Env().Undefined();
+}
+
+// activationBackward(dZ, dA, Z, activation)
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "activationBackward");
+  args.require_count(4);
+  const FloatArray dZ = args.float_array(0, "dZ"), dA = args.float_array(1, "dA"), Z = args.float_array(2, "Z");
+  const Activation activation = args.activation(3, "activation");
+  args.require_same_dtype(dZ, "dZ", Z, "Z");
+  args.require_same_dtype(dA, "dA", Z, "Z");
+  args.require_positive_length(Z, "Z");
+  args.require_length(dA, "dA", Z.length);
+  args.require_length(dZ, "dZ", Z.length);
+  args.require_disjoint(dZ, "dZ", dA, "dA");
+  args.require_disjoint(dZ, "dZ", Z, "Z");
+  dispatch(Z.dtype, [&](auto t) {
+    using T = decltype(t);
+    activation_backward(dZ.as<T>(), dA.as<T>(), Z.as<T>(), Z.length, activation);
+  });
+  return info.Env().Undefined();
+}
+
+// linearBackward(dA_prev | null, dW, db, dZ, A_prev, W, n, nPrev, m)
+Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "linearBackward");
+  args.require_count(9);
+  const bool want_dA_prev = !args.is_null(0);
+  const FloatArray dW = args.float_array(1, "dW"), db = args.float_array(2, "db"), dZ = args.float_array(3, "dZ"),
+                   A_prev = args.float_array(4, "A_prev"), W = args.float_array(5, "W");
+  const FloatArray dA_prev = want_dA_prev ? args.float_array(0, "dA_prev") : FloatArray{W.dtype, nullptr, 0};
+  const int n = args.dimension(6, "n"), n_prev = args.dimension(7, "nPrev"), m = args.dimension(8, "m");
+  for (auto [array, name] : {std::pair{dW, "dW"}, {db, "db"}, {dZ, "dZ"}, {A_prev, "A_prev"}})
+    args.require_same_dtype(array, name, W, "W");
+  args.require_length(W, "W", n, n_prev);
+  args.require_length(dZ, "dZ", n, m);
+  args.require_length(A_prev, "A_prev", n_prev, m);
+  args.require_length(dW, "dW", n, n_prev);
+  args.require_length(db, "db", n, 1);
+  if (want_dA_prev) {
+    args.require_same_dtype(dA_prev, "dA_prev", W, "W");
+    args.require_length(dA_prev, "dA_prev", n_prev, m);
+  }
+  const std::pair<FloatArray, const char*> outputs[] = {{dA_prev, "dA_prev"}, {dW, "dW"}, {db, "db"}};
+  const std::pair<FloatArray, const char*> inputs[] = {{dZ, "dZ"}, {A_prev, "A_prev"}, {W, "W"}};
+  for (size_t i = 0; i < 3; ++i) {
+    for (const auto& [in, in_name] : inputs) args.require_disjoint(outputs[i].first, outputs[i].second, in, in_name);
+    for (size_t j = i + 1; j < 3; ++j)
+      args.require_disjoint(outputs[i].first, outputs[i].second, outputs[j].first, outputs[j].second);
+  }
+  dispatch(W.dtype, [&](auto t) {
+    using T = decltype(t);
+    linear_backward(want_dA_prev ? dA_prev.as<T>() : nullptr, dW.as<T>(), db.as<T>(), dZ.as<T>(), A_prev.as<T>(),
+                    W.as<T>(), n, n_prev, m);
+  });
+  return info.Env().Undefined();
+}
+
+// Shared checks of the cost functions: AL (or Z) and Y, both (n, m).
+void check_prediction_and_labels(const Args& args, const FloatArray& prediction, const char* prediction_name,
+                                 const FloatArray& Y, int n, int m) {
+  args.require_same_dtype(Y, "Y", prediction, prediction_name);
+  args.require_length(prediction, prediction_name, n, m);
+  args.require_length(Y, "Y", n, m);
+}
+
+// binaryCrossEntropy(AL, Y, n, m) -> cost
+Napi::Value BinaryCrossEntropy(const Napi::CallbackInfo& info) {
+  Args args(info, "binaryCrossEntropy");
+  args.require_count(4);
+  const FloatArray AL = args.float_array(0, "AL"), Y = args.float_array(1, "Y");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  check_prediction_and_labels(args, AL, "AL", Y, n, m);
+  double cost = 0;
+  dispatch(AL.dtype, [&](auto t) {
+    using T = decltype(t);
+    cost = binary_cross_entropy(AL.as<T>(), Y.as<T>(), n, m);
+  });
+  return Napi::Number::New(info.Env(), cost);
+}
+
+// binaryCrossEntropyFromLogits(Z, Y, n, m) -> cost
+Napi::Value BinaryCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
+  Args args(info, "binaryCrossEntropyFromLogits");
+  args.require_count(4);
+  const FloatArray Z = args.float_array(0, "Z"), Y = args.float_array(1, "Y");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  check_prediction_and_labels(args, Z, "Z", Y, n, m);
+  double cost = 0;
+  dispatch(Z.dtype, [&](auto t) {
+    using T = decltype(t);
+    cost = binary_cross_entropy_from_logits(Z.as<T>(), Y.as<T>(), n, m);
+  });
+  return Napi::Number::New(info.Env(), cost);
+}
+
+// Element-wise (out, AL, Y) kernels with one shape: dAL or dZ from AL and Y.
+template <typename Kernel32, typename Kernel64>
+Napi::Value OutputGradient(const Napi::CallbackInfo& info, const char* function, const char* out_name,
+                           Kernel32 kernel32, Kernel64 kernel64) {
+  Args args(info, function);
+  args.require_count(3);
+  const FloatArray out = args.float_array(0, out_name), AL = args.float_array(1, "AL"), Y = args.float_array(2, "Y");
+  args.require_same_dtype(out, out_name, AL, "AL");
+  args.require_same_dtype(Y, "Y", AL, "AL");
+  args.require_positive_length(AL, "AL");
+  args.require_length(Y, "Y", AL.length);
+  args.require_length(out, out_name, AL.length);
+  args.require_disjoint(out, out_name, AL, "AL");
+  args.require_disjoint(out, out_name, Y, "Y");
+  if (AL.dtype == DType::Float32)
+    kernel32(out.as<float>(), AL.as<float>(), Y.as<float>(), AL.length);
+  else
+    kernel64(out.as<double>(), AL.as<double>(), Y.as<double>(), AL.length);
+  return info.Env().Undefined();
+}
+
+// binaryCrossEntropyBackward(dAL, AL, Y)
+Napi::Value BinaryCrossEntropyBackward(const Napi::CallbackInfo& info) {
+  return OutputGradient(info, "binaryCrossEntropyBackward", "dAL", binary_cross_entropy_backward<float>,
+                        binary_cross_entropy_backward<double>);
+}
+
+// sigmoidCrossEntropyBackward(dZ, AL, Y)
+Napi::Value SigmoidCrossEntropyBackward(const Napi::CallbackInfo& info) {
+  return OutputGradient(info, "sigmoidCrossEntropyBackward", "dZ", sigmoid_cross_entropy_backward<float>,
+                        sigmoid_cross_entropy_backward<double>);
+}
+
+// sgdUpdate(param, grad, learningRate): param -= learningRate * grad, in place
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  Args args(info, "sgdUpdate");
+  args.require_count(3);
+  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad");
+  const double learning_rate = args.finite_number(2, "learningRate");
+  args.require_same_dtype(grad, "grad", param, "param");
+  args.require_positive_length(param, "param");
+  args.require_length(grad, "grad", param.length);
+  args.require_disjoint(param, "param", grad, "grad");
+  dispatch(param.dtype, [&](auto t) {
+    using T = decltype(t);
+    sgd_update(param.as<T>(), grad.as<T>(), param.length, static_cast<T>(learning_rate));
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("linearForward", Napi::Function::New(env, LinearForward, "linearForward"));
+  exports.Set("linearActivationForward", Napi::Function::New(env, LinearActivationForward, "linearActivationForward"));
+  exports.Set("activationForward", Napi::Function::New(env, ActivationForward, "activationForward"));
+  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
+  exports.Set("linearBackward", Napi::Function::New(env, LinearBackward, "linearBackward"));
+  exports.Set("binaryCrossEntropy", Napi::Function::New(env, BinaryCrossEntropy, "binaryCrossEntropy"));
+  exports.Set("binaryCrossEntropyFromLogits",
+              Napi::Function::New(env, BinaryCrossEntropyFromLogits, "binaryCrossEntropyFromLogits"));
+  exports.Set("binaryCrossEntropyBackward",
+              Napi::Function::New(env, BinaryCrossEntropyBackward, "binaryCrossEntropyBackward"));
+  exports.Set("sigmoidCrossEntropyBackward",
+              Napi::Function::New(env, SigmoidCrossEntropyBackward, "sigmoidCrossEntropyBackward"));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+}
+
+}  // namespace dnn::binding

@@ -1,0 +1,228 @@
+// N-API glue for class Network: a model's buffers are bound once (the lib allocates them), then each
+// method is one call into native/kernels/network.hpp with only the batch to check.
+#include <cstring>
+#include <vector>
+
+#include "args.hpp"
+#include "kernels_binding.hpp"
+#include "network.hpp"
+
+namespace dnn::binding {
+namespace {
+
+class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Network",
+                       {InstanceMethod<&NetworkWrap::Forward>("forward"), InstanceMethod<&NetworkWrap::Cost>("cost"),
+                        InstanceMethod<&NetworkWrap::Backward>("backward"),
+                        InstanceMethod<&NetworkWrap::TrainStep>("trainStep"),
+                        InstanceMethod<&NetworkWrap::SyncParameters>("syncParameters"),
+                        InstanceAccessor<&NetworkWrap::Current>("current")});
+  }
+
+  // new Network({ layerDims, activations, capacity, params, nextParams, grads, workspace })
+  explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
+    Args args(info, "new Network");
+    args.require_count(1);
+    if (!info[0].IsObject() || info[0].IsArray()) args.type_error("expects one options object, got " + Args::describe(info[0]));
+    const Napi::Object spec = info[0].As<Napi::Object>();
+
+    const Napi::Value dims_value = spec.Get("layerDims");
+    if (!dims_value.IsArray()) args.type_error("layerDims must be an array of positive integers, got " + Args::describe(dims_value));
+    const Napi::Array dims_array = dims_value.As<Napi::Array>();
+    if (dims_array.Length() < 2) args.range_error("layerDims needs at least 2 entries (input and output sizes), got " + std::to_string(dims_array.Length()));
+    for (uint32_t i = 0; i < dims_array.Length(); ++i)
+      dims_.push_back(args.dimension_of(dims_array.Get(i), "layerDims[" + std::to_string(i) + "]"));
+    const int L = static_cast<int>(dims_.size()) - 1;
+
+    const Napi::Value activations_value = spec.Get("activations");
+    if (!activations_value.IsArray()) args.type_error("activations must be an array of activation codes, got " + Args::describe(activations_value));
+    const Napi::Array activations_array = activations_value.As<Napi::Array>();
+    if (activations_array.Length() != static_cast<uint32_t>(L))
+      args.range_error("activations has " + std::to_string(activations_array.Length()) + " entries, expected one per layer (" + std::to_string(L) + ")");
+    for (uint32_t i = 0; i < activations_array.Length(); ++i) {
+      const Napi::Value code = activations_array.Get(i);
+      const double v = code.IsNumber() ? code.As<Napi::Number>().DoubleValue() : -1;
+      if (!(v >= 0 && v < kActivationCount) || v != static_cast<int>(v))
+        args.range_error("activations[" + std::to_string(i) + "] must be an activation code from 0 to " + std::to_string(kActivationCount - 1));
+      activations_.push_back(static_cast<Activation>(static_cast<int>(v)));
+    }
+    if (activations_.back() != Activation::Sigmoid) args.range_error("the output layer's activation must be sigmoid (code 2)");
+
+    capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
+    params_[0] = bind(args, spec, "params", network_parameter_count(dims_.data(), L));
+    dtype_ = params_[0].dtype;
+    const Napi::Value next = spec.Get("nextParams");
+    if (!next.IsNull() && !next.IsUndefined()) params_[1] = bind(args, spec, "nextParams", params_[0].length);
+    grads_ = bind(args, spec, "grads", params_[0].length);
+    workspace_ = bind(args, spec, "workspace", network_workspace_length(dims_.data(), L, capacity_));
+    const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"}, {workspace_, "workspace"}};
+    for (size_t i = 0; i < 4; ++i)
+      for (size_t j = i + 1; j < 4; ++j) args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
+  }
+
+ private:
+  FloatArray bind(const Args& args, const Napi::Object& spec, const char* name, size_t expected_length) {
+    const Napi::Value value = spec.Get(name);
+    if (!value.IsTypedArray()) args.type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + Args::describe(value));
+    const Napi::TypedArray typed = value.As<Napi::TypedArray>();
+    const napi_typedarray_type type = typed.TypedArrayType();
+    if (type != napi_float32_array && type != napi_float64_array)
+      args.type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + Args::describe(value));
+    const DType dtype = type == napi_float32_array ? DType::Float32 : DType::Float64;
+    if (!buffers_.empty() && dtype != dtype_) args.type_error(std::string(name) + " is a " + dtype_name(dtype) + " but params is a " + dtype_name(dtype_) + "; use one dtype per network");
+    FloatArray array{dtype, nullptr, typed.ElementLength()};
+    args.require_length(array, name, expected_length);
+    array.data = static_cast<uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
+    // Keep the buffer alive for as long as this network holds its address.
+    buffers_.push_back(Napi::Persistent(typed.ArrayBuffer()));
+    return array;
+  }
+
+  // A transferred (detached) buffer no longer owns the memory this network points at.
+  void require_attached(const Args& args) {
+    for (const auto& buffer : buffers_)
+      if (buffer.Value().IsDetached()) args.type_error("one of the network's buffers was detached (transferred); build a new network");
+  }
+
+  template <typename T>
+  NetworkView<T> view() const {
+    NetworkView<T> net;
+    net.num_layers = static_cast<int>(dims_.size()) - 1;
+    net.dims = dims_.data();
+    net.activations = activations_.data();
+    net.capacity = capacity_;
+    net.params = params_[current_].as<T>();
+    net.next_params = params_[1].data == nullptr ? nullptr : params_[1 - current_].as<T>();
+    net.grads = grads_.as<T>();
+    net.workspace = workspace_.as<T>();
+    return net;
+  }
+
+  // The batch arguments every method takes: X (n_0, m) and optionally Y (n_L, m), starting at `first`.
+  struct Batch {
+    FloatArray X, Y;
+    int m;
+  };
+  Batch batch(const Args& args, size_t x_index, size_t y_index, size_t m_index) {
+    Batch b{args.float_array(x_index, "X"), {}, args.dimension(m_index, "m")};
+    if (b.m > capacity_) args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
+    if (b.X.dtype != dtype_) args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
+    args.require_length(b.X, "X", dims_.front(), b.m);
+    if (y_index != SIZE_MAX) {
+      b.Y = args.float_array(y_index, "Y");
+      if (b.Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(b.Y.dtype) + " but the network is " + dtype_name(dtype_));
+      args.require_length(b.Y, "Y", dims_.back(), b.m);
+    }
+    require_attached(args);
+    return b;
+  }
+
+  template <typename Body>
+  void dispatch(Body&& body) const {
+    if (dtype_ == DType::Float32)
+      body(float{});
+    else
+      body(double{});
+  }
+
+  // forward(X, m): A_1..A_L and the output logits in the workspace
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.forward");
+    args.require_count(2);
+    const Batch b = batch(args, 0, SIZE_MAX, 1);
+    dispatch([&](auto t) {
+      using T = decltype(t);
+      network_forward(view<T>(), b.X.as<T>(), b.m);
+    });
+    return info.Env().Undefined();
+  }
+
+  // cost(Y, m): the cost of the last forward pass
+  Napi::Value Cost(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.cost");
+    args.require_count(2);
+    const int m = args.dimension(1, "m");
+    const FloatArray Y = args.float_array(0, "Y");
+    if (m > capacity_) args.range_error("m = " + std::to_string(m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
+    if (Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
+    args.require_length(Y, "Y", dims_.back(), m);
+    require_attached(args);
+    double cost = 0;
+    dispatch([&](auto t) {
+      using T = decltype(t);
+      cost = network_cost(view<T>(), Y.as<T>(), m);
+    });
+    return Napi::Number::New(info.Env(), cost);
+  }
+
+  // backward(X, Y, m): grads for the current parameters (forward must have run on the same X)
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.backward");
+    args.require_count(3);
+    const Batch b = batch(args, 0, 1, 2);
+    dispatch([&](auto t) {
+      using T = decltype(t);
+      network_backward(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m);
+    });
+    return info.Env().Undefined();
+  }
+
+  // trainStep(X, Y, m, learningRate) -> the cost before the update. With nextParams, the update goes to the
+  // other buffer and the two swap roles; a non-finite cost updates nothing and returns to the parameters of the
+  // previous step, the last ones whose cost was finite.
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.trainStep");
+    args.require_count(4);
+    const Batch b = batch(args, 0, 1, 2);
+    const double learning_rate = args.finite_number(3, "learningRate");
+    double cost = 0;
+    dispatch([&](auto t) {
+      using T = decltype(t);
+      cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
+    });
+    if (params_[1].data != nullptr) {
+      if (std::isfinite(cost)) {
+        current_ = 1 - current_;
+        has_previous_ = true;
+      } else if (has_previous_) {
+        current_ = 1 - current_;
+        has_previous_ = false;
+      }
+    }
+    return Napi::Number::New(info.Env(), cost);
+  }
+
+  // syncParameters(): make `params` (buffer 0) hold the current parameters again
+  Napi::Value SyncParameters(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.syncParameters");
+    require_attached(args);
+    if (current_ == 1) {
+      std::memcpy(params_[0].data, params_[1].data, params_[0].byte_length());
+      current_ = 0;
+    }
+    has_previous_ = false;
+    return info.Env().Undefined();
+  }
+
+  // current: 0 when `params` holds the current parameters, 1 when `nextParams` does
+  Napi::Value Current(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), current_); }
+
+  std::vector<int> dims_;
+  std::vector<Activation> activations_;
+  int capacity_ = 0;
+  DType dtype_ = DType::Float64;
+  FloatArray params_[2] = {{DType::Float64, nullptr, 0}, {DType::Float64, nullptr, 0}};
+  FloatArray grads_{DType::Float64, nullptr, 0};
+  FloatArray workspace_{DType::Float64, nullptr, 0};
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
+  int current_ = 0;
+  bool has_previous_ = false;
+};
+
+}  // namespace
+
+void RegisterNetwork(Napi::Env env, Napi::Object exports) { exports.Set("Network", NetworkWrap::Define(env)); }
+
+}  // namespace dnn::binding

@@ -1,0 +1,103 @@
+#include "activation.hpp"
+
+#include <cmath>
+
+namespace dnn {
+namespace {
+
+// The tutorial's sigmoid, 1 / (1 + exp(-z)): no NaN for any finite z (exp overflows to inf, giving 0).
+template <typename T>
+inline T sigmoid(T z) {
+  return T(1) / (T(1) + std::exp(-z));
+}
+
+}  // namespace
+
+template <typename T>
+void activation_forward(T* A, const T* Z, size_t len, Activation activation) {
+  switch (activation) {
+    case Activation::Linear:
+      if (A != Z)
+        for (size_t i = 0; i < len; ++i) A[i] = Z[i];
+      break;
+    case Activation::Relu:
+      for (size_t i = 0; i < len; ++i) A[i] = Z[i] > T(0) ? Z[i] : T(0);
+      break;
+    case Activation::Sigmoid:
+      for (size_t i = 0; i < len; ++i) A[i] = sigmoid(Z[i]);
+      break;
+  }
+}
+
+template <typename T>
+void activation_backward(T* __restrict dZ, const T* __restrict dA, const T* __restrict Z, size_t len,
+                         Activation activation) {
+  switch (activation) {
+    case Activation::Linear:
+      for (size_t i = 0; i < len; ++i) dZ[i] = dA[i];
+      break;
+    case Activation::Relu:
+      // The tutorial's rule: dZ = dA where Z > 0, and 0 where Z <= 0.
+      for (size_t i = 0; i < len; ++i) dZ[i] = Z[i] > T(0) ? dA[i] : T(0);
+      break;
+    case Activation::Sigmoid:
+      for (size_t i = 0; i < len; ++i) {
+        const T s = sigmoid(Z[i]);
+        dZ[i] = dA[i] * s * (T(1) - s);
+      }
+      break;
+  }
+}
+
+template <typename T>
+void activation_backward_from_output(T* __restrict dZ, const T* __restrict A, size_t len, Activation activation) {
+  switch (activation) {
+    case Activation::Linear:
+      break;
+    case Activation::Relu:
+      for (size_t i = 0; i < len; ++i) dZ[i] = A[i] > T(0) ? dZ[i] : T(0);
+      break;
+    case Activation::Sigmoid:
+      for (size_t i = 0; i < len; ++i) dZ[i] = dZ[i] * A[i] * (T(1) - A[i]);
+      break;
+  }
+}
+
+template <typename T>
+void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation activation) {
+  const size_t rows = static_cast<size_t>(n);
+  for (int j = 0; j < m; ++j) {
+    T* z = Z + rows * j;
+    T* a = A + rows * j;
+    switch (activation) {
+      case Activation::Linear:
+        for (size_t i = 0; i < rows; ++i) a[i] = z[i] = z[i] + b[i];
+        break;
+      case Activation::Relu:
+        for (size_t i = 0; i < rows; ++i) {
+          const T v = z[i] + b[i];
+          z[i] = v;
+          a[i] = v > T(0) ? v : T(0);
+        }
+        break;
+      case Activation::Sigmoid:
+        for (size_t i = 0; i < rows; ++i) {
+          const T v = z[i] + b[i];
+          z[i] = v;
+          a[i] = sigmoid(v);
+        }
+        break;
+    }
+  }
+}
+
+#define DNN_INSTANTIATE(T)                                                                    \
+  template void activation_forward<T>(T*, const T*, size_t, Activation);                      \
+  template void activation_backward<T>(T*, const T*, const T*, size_t, Activation);           \
+  template void activation_backward_from_output<T>(T*, const T*, size_t, Activation);         \
+  template void bias_activation_forward<T>(T*, T*, const T*, int, int, Activation);
+DNN_INSTANTIATE(float)
+DNN_INSTANTIATE(double)
+#undef DNN_INSTANTIATE
+
+}  // namespace dnn

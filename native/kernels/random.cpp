@@ -1,0 +1,104 @@
+#include "random.hpp"
+
+#include <cmath>
+
+namespace dnn {
+
+void NumpyRandomState::reseed(uint32_t seed) {
+  for (int i = 0; i < kStateLength; ++i) {
+    key_[i] = seed;
+    seed = 1812433253u * (seed ^ (seed >> 30)) + static_cast<uint32_t>(i) + 1u;
+  }
+  position_ = kStateLength;
+  has_gauss_ = false;
+  gauss_ = 0.0;
+}
+
+void NumpyRandomState::regenerate() {
+  constexpr int kShift = 397;
+  constexpr uint32_t kMatrixA = 0x9908b0dfu, kUpper = 0x80000000u, kLower = 0x7fffffffu;
+  int i = 0;
+  for (; i < kStateLength - kShift; ++i) {
+    const uint32_t y = (key_[i] & kUpper) | (key_[i + 1] & kLower);
+    key_[i] = key_[i + kShift] ^ (y >> 1) ^ (-(y & 1u) & kMatrixA);
+  }
+  for (; i < kStateLength - 1; ++i) {
+    const uint32_t y = (key_[i] & kUpper) | (key_[i + 1] & kLower);
+    key_[i] = key_[i + (kShift - kStateLength)] ^ (y >> 1) ^ (-(y & 1u) & kMatrixA);
+  }
+  const uint32_t y = (key_[kStateLength - 1] & kUpper) | (key_[0] & kLower);
+  key_[kStateLength - 1] = key_[kShift - 1] ^ (y >> 1) ^ (-(y & 1u) & kMatrixA);
+  position_ = 0;
+}
+
+uint32_t NumpyRandomState::next_uint32() {
+  if (position_ == kStateLength) regenerate();
+  uint32_t y = key_[position_++];
+  y ^= (y >> 11);
+  y ^= (y << 7) & 0x9d2c5680u;
+  y ^= (y << 15) & 0xefc60000u;
+  y ^= (y >> 18);
+  return y;
+}
+
+double NumpyRandomState::next_double() {
+  const uint32_t a = next_uint32() >> 5, b = next_uint32() >> 6;
+  return (a * 67108864.0 + b) / 9007199254740992.0;
+}
+
+double NumpyRandomState::next_gaussian() {
+  if (has_gauss_) {
+    has_gauss_ = false;
+    return gauss_;
+  }
+  double x1, x2, r2;
+  do {
+    x1 = 2.0 * next_double() - 1.0;
+    x2 = 2.0 * next_double() - 1.0;
+    r2 = x1 * x1 + x2 * x2;
+  } while (r2 >= 1.0 || r2 == 0.0);
+  const double f = std::sqrt(-2.0 * std::log(r2) / r2);
+  gauss_ = f * x1;
+  has_gauss_ = true;
+  return f * x2;
+}
+
+uint64_t NumpyRandomState::next_interval(uint64_t max) {
+  if (max == 0) return 0;
+  uint64_t mask = max;
+  mask |= mask >> 1;
+  mask |= mask >> 2;
+  mask |= mask >> 4;
+  mask |= mask >> 8;
+  mask |= mask >> 16;
+  mask |= mask >> 32;
+  uint64_t value;
+  if (max <= 0xffffffffu) {
+    while ((value = (next_uint32() & mask)) > max) {
+    }
+  } else {
+    // numpy's next_uint64 for MT19937: two 32-bit draws, high word first
+    while ((value = (((static_cast<uint64_t>(next_uint32()) << 32) | next_uint32()) & mask)) > max) {
+    }
+  }
+  return value;
+}
+
+void NumpyRandomState::fill_standard_normal(double* out, size_t len) {
+  for (size_t i = 0; i < len; ++i) out[i] = next_gaussian();
+}
+
+void NumpyRandomState::fill_uniform(double* out, size_t len) {
+  for (size_t i = 0; i < len; ++i) out[i] = next_double();
+}
+
+void NumpyRandomState::shuffle(uint32_t* values, size_t len) {
+  for (size_t i = len; i-- > 1;) {
+    const size_t j = static_cast<size_t>(next_interval(i));
+    const uint32_t tmp = values[i];
+    values[i] = values[j];
+    values[j] = tmp;
+  }
+}
+
+}  // namespace dnn
