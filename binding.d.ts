@@ -46,6 +46,9 @@ export declare function sigmoidCrossEntropyBackward(dZ: FloatArray, AL: FloatArr
 /** param -= learningRate · grad, in place. */
 export declare function sgdUpdate(param: FloatArray, grad: FloatArray, learningRate: number): void;
 
+/** out (n, indices.length) = X (n, ·)[:, indices]: columns gathered in order (a shuffled epoch's copy). */
+export declare function gatherColumns(out: FloatArray, X: FloatArray, n: number, indices: Uint32Array): void;
+
 /** Number of parameters of a network: Σ n_l (n_{l-1} + 1). */
 export declare function parameterCount(layerDims: readonly number[]): number;
 

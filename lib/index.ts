@@ -19,6 +19,12 @@ export {
   type LinearActivationCache,
   type InitializeOptions,
 } from './tutorial';
+export { Model, NonFiniteCostError, type ModelOptions, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
+export { trainModel, predict, accuracy, type TrainModelOptions } from './train';
+export { loadMnist, binaryTask, oneHot, labelCounts, mnistDataDir, type MnistData, type MnistOptions, type BinaryTask } from './data/mnist';
+export { loadCsv, loadCsvFeatures, type CsvData, type CsvFeatures, type CsvOptions } from './data/csv';
+export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
+export { plotCosts, costPlotPng, costPlotSvg, type PlotData, type PlotOptions, type PlotFileOptions } from './plot';
 import native from './binding';
 
 /** The BLAS in use: OpenBLAS's config string, the kernel it chose for this CPU, its thread count. */

@@ -227,6 +227,32 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gatherColumns(out, X, n, indices): out (n, indices.length) = X (n, ·)[:, indices]
+Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
+  Args args(info, "gatherColumns");
+  args.require_count(4);
+  const FloatArray out = args.float_array(0, "out"), X = args.float_array(1, "X");
+  const int n = args.dimension(2, "n");
+  const Napi::Uint32Array indices = args.uint32_array(3, "indices");
+  args.require_same_dtype(out, "out", X, "X");
+  args.require_positive_length(X, "X");
+  if (X.length % static_cast<size_t>(n) != 0)
+    args.range_error("X has " + std::to_string(X.length) + " elements, not a whole number of columns of n = " + std::to_string(n));
+  const size_t columns = X.length / n, count = indices.ElementLength();
+  if (count == 0) args.range_error("indices is empty");
+  args.require_length(out, "out", n, count);
+  const uint32_t* index = indices.Data();
+  for (size_t j = 0; j < count; ++j)
+    if (index[j] >= columns)
+      args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) + " is not a column of X (it has " + std::to_string(columns) + ")");
+  args.require_disjoint(out, "out", X, "X");
+  dispatch(X.dtype, [&](auto t) {
+    using T = decltype(t);
+    gather_columns(out.as<T>(), X.as<T>(), n, index, count);
+  });
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterKernels(Napi::Env env, Napi::Object exports) {
@@ -243,6 +269,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("sigmoidCrossEntropyBackward",
               Napi::Function::New(env, SigmoidCrossEntropyBackward, "sigmoidCrossEntropyBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("gatherColumns", Napi::Function::New(env, GatherColumns, "gatherColumns"));
 }
 
 }  // namespace dnn::binding

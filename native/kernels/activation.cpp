@@ -11,6 +11,13 @@ inline T sigmoid(T z) {
   return T(1) / (T(1) + std::exp(-z));
 }
 
+// max(z, 0) that lets NaN through (as numpy's maximum does), so a NaN input surfaces as a NaN cost instead of
+// being silently zeroed while it corrupts the weights.
+template <typename T>
+inline T relu(T z) {
+  return !(z <= T(0)) ? z : T(0);
+}
+
 }  // namespace
 
 template <typename T>
@@ -21,7 +28,7 @@ void activation_forward(T* A, const T* Z, size_t len, Activation activation) {
         for (size_t i = 0; i < len; ++i) A[i] = Z[i];
       break;
     case Activation::Relu:
-      for (size_t i = 0; i < len; ++i) A[i] = Z[i] > T(0) ? Z[i] : T(0);
+      for (size_t i = 0; i < len; ++i) A[i] = relu(Z[i]);
       break;
     case Activation::Sigmoid:
       for (size_t i = 0; i < len; ++i) A[i] = sigmoid(Z[i]);
@@ -37,8 +44,8 @@ void activation_backward(T* __restrict dZ, const T* __restrict dA, const T* __re
       for (size_t i = 0; i < len; ++i) dZ[i] = dA[i];
       break;
     case Activation::Relu:
-      // The tutorial's rule: dZ = dA where Z > 0, and 0 where Z <= 0.
-      for (size_t i = 0; i < len; ++i) dZ[i] = Z[i] > T(0) ? dA[i] : T(0);
+      // The tutorial's rule, dZ[Z <= 0] = 0: a NaN in Z keeps dA, as numpy's masking does.
+      for (size_t i = 0; i < len; ++i) dZ[i] = !(Z[i] <= T(0)) ? dA[i] : T(0);
       break;
     case Activation::Sigmoid:
       for (size_t i = 0; i < len; ++i) {
@@ -55,7 +62,7 @@ void activation_backward_from_output(T* __restrict dZ, const T* __restrict A, si
     case Activation::Linear:
       break;
     case Activation::Relu:
-      for (size_t i = 0; i < len; ++i) dZ[i] = A[i] > T(0) ? dZ[i] : T(0);
+      for (size_t i = 0; i < len; ++i) dZ[i] = !(A[i] <= T(0)) ? dZ[i] : T(0);
       break;
     case Activation::Sigmoid:
       for (size_t i = 0; i < len; ++i) dZ[i] = dZ[i] * A[i] * (T(1) - A[i]);
@@ -77,7 +84,7 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
         for (size_t i = 0; i < rows; ++i) {
           const T v = z[i] + b[i];
           z[i] = v;
-          a[i] = v > T(0) ? v : T(0);
+          a[i] = relu(v);
         }
         break;
       case Activation::Sigmoid:
