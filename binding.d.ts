@@ -6,9 +6,18 @@
 
 export type FloatArray = Float32Array | Float64Array;
 
-/** Activation codes (stable: appended to, never renumbered). */
-export declare const Activation: { readonly linear: 0; readonly relu: 1; readonly sigmoid: 2 };
-export type ActivationCode = 0 | 1 | 2;
+/**
+ * Activation codes (stable: appended to, never renumbered). Leaky ReLU's slope is 0.01. Softmax works on whole
+ * columns: only in linearActivationForward, softmaxForward and a Network's output layer.
+ */
+export declare const Activation: {
+  readonly linear: 0; readonly relu: 1; readonly sigmoid: 2; readonly tanh: 3; readonly leakyRelu: 4; readonly softmax: 5;
+};
+export type ActivationCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Optimiser codes for a Network. */
+export declare const Optimizer: { readonly gradientDescent: 0; readonly momentum: 1; readonly adam: 2 };
+export type OptimizerCode = 0 | 1 | 2;
 
 /** Z (n, m) = W (n, nPrev) · A_prev (nPrev, m) + b (n, 1) */
 export declare function linearForward(Z: FloatArray, W: FloatArray, A_prev: FloatArray, b: FloatArray,
@@ -18,10 +27,10 @@ export declare function linearForward(Z: FloatArray, W: FloatArray, A_prev: Floa
 export declare function linearActivationForward(A: FloatArray, Z: FloatArray, W: FloatArray, A_prev: FloatArray,
   b: FloatArray, n: number, nPrev: number, m: number, activation: ActivationCode): void;
 
-/** A = g(Z), element-wise; A may be Z. */
+/** A = g(Z), element-wise; A may be Z. Not softmax (use softmaxForward). */
 export declare function activationForward(A: FloatArray, Z: FloatArray, activation: ActivationCode): void;
 
-/** dZ = dA * g'(Z), element-wise (relu: dA where Z > 0, else 0). */
+/** dZ = dA * g'(Z), element-wise (relu: dA where Z > 0, else 0). Not softmax. */
 export declare function activationBackward(dZ: FloatArray, dA: FloatArray, Z: FloatArray, activation: ActivationCode): void;
 
 /**
@@ -37,10 +46,19 @@ export declare function binaryCrossEntropy(AL: FloatArray, Y: FloatArray, n: num
 /** The same cost from logits Z (AL = sigmoid(Z)), in a form that is finite for every finite Z. */
 export declare function binaryCrossEntropyFromLogits(Z: FloatArray, Y: FloatArray, n: number, m: number): number;
 
+/** Each column of A (n, m) = softmax of the column of Z (n, m); A may be Z. */
+export declare function softmaxForward(A: FloatArray, Z: FloatArray, n: number, m: number): void;
+
+/** -(1/m) Σ Y log AL over AL, Y (n, m) (softmax outputs, one-hot labels); a term with Y exactly 0 counts 0. */
+export declare function categoricalCrossEntropy(AL: FloatArray, Y: FloatArray, n: number, m: number): number;
+
+/** The same cost from logits Z (AL = softmax of each column), finite for every finite Z. */
+export declare function categoricalCrossEntropyFromLogits(Z: FloatArray, Y: FloatArray, n: number, m: number): number;
+
 /** dAL = -(Y / AL - (1 - Y) / (1 - AL)), element-wise. */
 export declare function binaryCrossEntropyBackward(dAL: FloatArray, AL: FloatArray, Y: FloatArray): void;
 
-/** dZ = AL - Y: sigmoid backward fused with cross-entropy backward. */
+/** dZ = AL - Y: sigmoid (or softmax) backward fused with its cross-entropy's backward. */
 export declare function sigmoidCrossEntropyBackward(dZ: FloatArray, AL: FloatArray, Y: FloatArray): void;
 
 /** param -= learningRate · grad, in place. */
@@ -49,16 +67,29 @@ export declare function sgdUpdate(param: FloatArray, grad: FloatArray, learningR
 /** out (n, indices.length) = X (n, ·)[:, indices]: columns gathered in order (a shuffled epoch's copy). */
 export declare function gatherColumns(out: FloatArray, X: FloatArray, n: number, indices: Uint32Array): void;
 
+/** The course's momentum, in place: velocity = beta·velocity + (1 - beta)·grad; param -= learningRate·velocity. */
+export declare function momentumUpdate(param: FloatArray, grad: FloatArray, velocity: FloatArray, learningRate: number, beta: number): void;
+
+/**
+ * The course's Adam, in place, at step t >= 1: v = β1 v + (1-β1) g; s = β2 s + (1-β2) g²;
+ * param -= learningRate · (v / (1 - β1^t)) / (√(s / (1 - β2^t)) + epsilon).
+ */
+export declare function adamUpdate(param: FloatArray, grad: FloatArray, v: FloatArray, s: FloatArray, learningRate: number,
+  beta1: number, beta2: number, epsilon: number, t: number): void;
+
 /** Number of parameters of a network: Σ n_l (n_{l-1} + 1). */
 export declare function parameterCount(layerDims: readonly number[]): number;
 
 /** Length of a network's workspace for `capacity` columns: (2 Σ_{l≥1} n_l + n_L) · capacity. */
 export declare function workspaceLength(layerDims: readonly number[], capacity: number): number;
 
+/** Length of a network's dropout masks for `capacity` columns: Σ_{l<L} n_l · capacity. */
+export declare function maskLength(layerDims: readonly number[], capacity: number): number;
+
 export interface NetworkSpec {
   /** [n_0 (inputs), n_1, ..., n_L (outputs)] */
   layerDims: readonly number[];
-  /** one code per layer; the last must be sigmoid (2) */
+  /** one code per layer; hidden layers any but softmax, the last sigmoid (2, binary cross-entropy) or softmax (5, categorical) */
   activations: readonly ActivationCode[];
   /** the most examples (columns) one batch may have */
   capacity: number;
@@ -70,6 +101,26 @@ export interface NetworkSpec {
   grads: FloatArray;
   /** A_1..A_L, Z_L, dZ_1..dZ_L, each (n_l, capacity); length workspaceLength(layerDims, capacity) */
   workspace: FloatArray;
+  /** L2 weight decay λ >= 0 (default 0) */
+  l2?: number;
+  /** inverted dropout: one keep probability in (0, 1] per layer, the output's 1 (default: no dropout) */
+  keepProb?: readonly number[];
+  /** dropout masks D_1..D_{L-1}, length maskLength(layerDims, capacity); required when some keepProb < 1 */
+  masks?: FloatArray;
+  /** seed of the masks' random stream (numpy's rand order; default 0) */
+  dropoutSeed?: number;
+  /** 0 gradient descent (default), 1 momentum, 2 Adam */
+  optimizer?: OptimizerCode;
+  /** momentum's β / Adam's β1 in [0, 1) (default 0.9) */
+  beta1?: number;
+  /** Adam's β2 in [0, 1) (default 0.999) */
+  beta2?: number;
+  /** Adam's ε in (0, 1] (default 1e-8) */
+  epsilon?: number;
+  /** momentum / Adam first-moment state, in the layout of params; required for momentum and Adam */
+  velocity?: FloatArray;
+  /** Adam's second-moment state, in the layout of params; required for Adam */
+  squares?: FloatArray;
 }
 
 /**
@@ -80,20 +131,27 @@ export declare class Network {
   constructor(spec: NetworkSpec);
   /** 0 while `params` holds the current parameters, 1 while `nextParams` does. */
   readonly current: 0 | 1;
-  /** Forward pass of X (n_0, m), m <= capacity: fills A_1..A_L and Z_L in the workspace. */
-  forward(X: FloatArray, m: number): void;
-  /** Binary cross-entropy of the last forward pass against Y (n_L, m), from the logits. */
-  cost(Y: FloatArray, m: number): number;
-  /** Gradients of the cost at the current parameters into grads (forward must have run on X); dA_0 is not computed. */
+  /** Adam's step count t (its bias correction); settable to resume training. */
+  step: number;
+  /** Forward pass of X (n_0, m), m <= capacity: fills A_1..A_L and Z_L in the workspace; training applies dropout. */
+  forward(X: FloatArray, m: number, training?: boolean): void;
+  /** Cross-entropy of the last forward pass against Y (n_L, m), from the logits, plus the L2 term unless withPenalty is false. */
+  cost(Y: FloatArray, m: number, withPenalty?: boolean): number;
+  /** Gradients of the cost at the current parameters into grads (forward must have run on X; dropout masks of a training forward apply); dA_0 is not computed. */
   backward(X: FloatArray, Y: FloatArray, m: number): void;
   /**
-   * One gradient-descent step on the batch; returns the cost before the update. If that cost is not finite,
+   * One training step on the batch (forward with dropout, cost with the L2 term, backward, the optimiser's update);
+   * returns the cost before the update. If that cost is not finite,
    * nothing is updated and (with nextParams) the parameters return to the previous step's, the last with a
    * finite cost.
    */
   trainStep(X: FloatArray, Y: FloatArray, m: number, learningRate: number): number;
   /** Copies the current parameters into `params` (buffer 0) if they are in `nextParams`. */
   syncParameters(): void;
+  /** Zeroes the momentum / Adam state and the step count. */
+  resetOptimizer(): void;
+  /** Restarts the dropout masks' random stream. */
+  reseedDropout(seed: number): void;
 }
 
 /** numpy's legacy RandomState (np.random.seed + randn / rand / shuffle), bit for bit. */

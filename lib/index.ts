@@ -19,7 +19,8 @@ export {
   type LinearActivationCache,
   type InitializeOptions,
 } from './tutorial';
-export { Model, NonFiniteCostError, type ModelOptions, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
+export { Model, NonFiniteCostError, type ModelOptions, type ModelConfig, type Labels, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
+export type { HiddenActivation, OutputActivation, OptimizerName } from './config';
 export { trainModel, predict, accuracy, type TrainModelOptions } from './train';
 export { loadMnist, binaryTask, oneHot, labelCounts, mnistDataDir, type MnistData, type MnistOptions, type BinaryTask } from './data/mnist';
 export { loadCsv, loadCsvFeatures, type CsvData, type CsvFeatures, type CsvOptions } from './data/csv';

@@ -1,26 +1,25 @@
 // Model: the fast path. It owns its parameters and one workspace per layer, allocated once for a batch size;
 // each training step is one native call (forward, cost, backward, update) that allocates nothing.
-// [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID with binary cross-entropy, as the tutorial's model.
+// By default [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID with binary cross-entropy and gradient descent, the
+// tutorial's model; lib/config.ts lists the other activations, softmax, optimisers, L2 and dropout.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import native, { type ActivationCode } from './binding';
-import { describe, requireDimension, requireLayerDims, requirePositiveNumber } from './checks';
-import { Matrix, allocate, requireDType, type DType, type FloatArray } from './matrix';
-import { RandomState, freshSeed, initializeFlatParameters, requireInit, requireSeed, type InitScheme } from './random';
+import { describe, requireDimension, requirePositiveNumber } from './checks';
+import { activationCodes, normaliseModelOptions, usesDropout, OPTIMIZER_CODES, type ModelConfig, type ModelOptions } from './config';
+import { Matrix, allocate, type DType, type FloatArray } from './matrix';
+import { RandomState, initializeFlatParameters, requireSeed, type InitScheme } from './random';
 import { readModelFile, encodeModel, writeFileAtomic } from './persist';
 import type { Parameters } from './tutorial';
 import { requireMatrix, requireShape } from './validate';
 
-export interface ModelOptions {
-  /** [n_x, n_1, ..., n_L]: input size, hidden layer sizes, output size */
-  layerDims: readonly number[];
-  /** 'float64' (default; agrees with numpy to ~1e-12) or 'float32' (about twice the GEMM rate) */
-  dtype?: DType;
-  /** 'small': randn·0.01 (the tutorial), 'lecun': randn/√n_prev (the course's application, default), 'he': randn·√(2/n_prev) */
-  init?: InitScheme;
-  /** np.random.seed(seed) before drawing the weights, as the numpy code; random when omitted */
-  seed?: number;
-}
+export type { ModelOptions, ModelConfig } from './config';
+
+/**
+ * Labels: for a sigmoid output a Matrix (n_L, m) of 0/1; for softmax a one-hot Matrix (classes, m), or the class
+ * indices as a (1, m) Matrix, an integer typed array or a number[].
+ */
+export type Labels = Matrix | ArrayLike<number>;
 
 export interface Progress {
   /** steps done so far in this fit (one step = one batch) */
@@ -39,6 +38,10 @@ export interface Progress {
 export interface FitOptions {
   /** gradient-descent step size (default 0.0075, the tutorial's) */
   learningRate?: number;
+  /** learning-rate decay, the course's schedule: lr = learningRate / (1 + decayRate · floor(epoch / decayEvery)) (default 0: none); full batch: per iteration */
+  decayRate?: number;
+  /** epochs (iterations for full batch) between decay steps (default 1) */
+  decayEvery?: number;
   /** full-batch steps (default 3000 when neither epochs nor batchSize is given) */
   iterations?: number;
   /** passes over the data (default 10 when batchSize is given) */
@@ -47,7 +50,7 @@ export interface FitOptions {
   batchSize?: number;
   /** reshuffle the examples each epoch (default true with mini-batches; the full batch is never shuffled) */
   shuffle?: boolean;
-  /** shuffle seed: epoch e draws np.random.seed(seed + e + 1); np.random.permutation(m), as the course's model() (default 0) */
+  /** shuffle seed: epoch e draws np.random.seed(seed + e + 1); np.random.permutation(m), as the course's model(); also seeds the dropout masks (default 0) */
   seed?: number;
   /** full batch: record the cost every costEvery iterations and at the last (default 100); mini-batch: one cost per epoch */
   costEvery?: number;
@@ -91,8 +94,6 @@ export class NonFiniteCostError extends Error {
   }
 }
 
-const RELU: ActivationCode = native.Activation.relu;
-const SIGMOID: ActivationCode = native.Activation.sigmoid;
 // Examples per forward pass when predicting on more data than the training batch.
 const DEFAULT_PREDICT_CAPACITY = 4096;
 
@@ -102,12 +103,19 @@ export interface InternalFitHooks {
 }
 
 export class Model {
+  /** the normalised settings the model was built with (what save() stores) */
+  readonly config: Readonly<ModelConfig>;
   readonly layerDims: readonly number[];
   readonly dtype: DType;
   readonly init: InitScheme;
   readonly seed: number;
   private readonly activations: ActivationCode[];
   private readonly paramCount: number;
+  // Momentum / Adam state in the parameters' layout (null when unused); it persists across fit calls.
+  private readonly velocity: FloatArray | null;
+  private readonly squares: FloatArray | null;
+  private adamStep = 0;
+  private masks: FloatArray | null = null;
   // Two parameter buffers: a step writes the updated parameters into the other one, so a step whose cost turns
   // out non-finite is dropped exactly. Outside fit, buffer 0 always holds the current parameters.
   private readonly params: FloatArray;
@@ -119,18 +127,25 @@ export class Model {
   private busy = false;
 
   constructor(options: ModelOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { layerDims, ... }, got ${describe(options)}`);
-    this.layerDims = Object.freeze(requireLayerDims(options.layerDims, 'options.layerDims'));
-    this.dtype = requireDType(options.dtype ?? 'float64', 'options.dtype');
-    this.init = requireInit(options.init ?? 'lecun', 'options.init');
-    this.seed = options.seed === undefined ? freshSeed() : requireSeed(options.seed, 'options.seed');
-    const L = this.layerDims.length - 1;
-    this.activations = Array.from({ length: L }, (_, i) => (i < L - 1 ? RELU : SIGMOID));
+    const config = normaliseModelOptions(options);
+    this.config = Object.freeze(config);
+    this.layerDims = Object.freeze([...config.layerDims]);
+    this.dtype = config.dtype;
+    this.init = config.init;
+    this.seed = config.seed;
+    this.activations = activationCodes(config);
     this.paramCount = native.parameterCount(this.layerDims);
     this.params = allocate(this.dtype, this.paramCount);
     this.nextParams = allocate(this.dtype, this.paramCount);
     this.grads = allocate(this.dtype, this.paramCount);
+    this.velocity = config.optimizer === 'gd' ? null : allocate(this.dtype, this.paramCount);
+    this.squares = config.optimizer === 'adam' ? allocate(this.dtype, this.paramCount) : null;
     initializeFlatParameters(this.params, this.layerDims, this.init, this.seed);
+  }
+
+  /** 'sigmoid' (binary labels) or 'softmax' (classes) */
+  get output(): 'sigmoid' | 'softmax' {
+    return this.config.output;
   }
 
   get inputSize(): number {
@@ -201,8 +216,11 @@ export class Model {
   /** The network bound to buffers for at least `columns` examples per pass (reallocated only to grow). */
   private networkFor(columns: number): InstanceType<typeof native.Network> {
     if (this.network === null || columns > this.capacity) {
+      if (this.network !== null) this.adamStep = this.network.step;
       this.capacity = Math.max(columns, this.capacity);
       this.workspace = allocate(this.dtype, native.workspaceLength(this.layerDims, this.capacity));
+      const dropout = usesDropout(this.config);
+      this.masks = dropout ? allocate(this.dtype, native.maskLength(this.layerDims, this.capacity)) : null;
       this.network = new native.Network({
         layerDims: this.layerDims,
         activations: this.activations,
@@ -211,24 +229,60 @@ export class Model {
         nextParams: this.nextParams,
         grads: this.grads,
         workspace: this.workspace,
+        l2: this.config.l2,
+        keepProb: dropout ? [...this.config.keepProb, 1] : undefined,
+        masks: this.masks ?? undefined,
+        optimizer: OPTIMIZER_CODES[this.config.optimizer],
+        beta1: this.config.beta1,
+        beta2: this.config.beta2,
+        epsilon: this.config.epsilon,
+        velocity: this.velocity ?? undefined,
+        squares: this.squares ?? undefined,
       });
+      this.network.step = this.adamStep;
     }
     return this.network;
   }
 
-  private checkData(X: Matrix, Y: Matrix | null): void {
+  private checkInputs(X: Matrix): void {
     requireMatrix(X, 'X');
     if (X.dtype !== this.dtype) throw new TypeError(`X is ${X.dtype} but the model is ${this.dtype}; convert with X.astype('${this.dtype}')`);
     requireShape(X, 'X', this.inputSize, X.cols, `(the model takes ${this.inputSize} features per example, one column each)`);
-    if (Y !== null) {
-      requireMatrix(Y, 'Y');
-      if (Y.dtype !== this.dtype) throw new TypeError(`Y is ${Y.dtype} but the model is ${this.dtype}`);
-      requireShape(Y, 'Y', this.outputSize, X.cols, '(one column of labels per example of X)');
-      const labels = Y.data;
-      for (let i = 0; i < labels.length; i++) {
-        if (labels[i] !== 0 && labels[i] !== 1) throw new RangeError(`Y must hold labels 0 or 1; Y[${i % Y.rows}][${Math.floor(i / Y.rows)}] is ${labels[i]}`);
+  }
+
+  /** The label matrix (n_L, m) the network trains on: Y itself when it already is one, else one-hot of class indices. */
+  private targets(X: Matrix, Y: Labels): Matrix {
+    this.checkInputs(X);
+    const m = X.cols, classes = this.outputSize;
+    if (this.output === 'softmax' && !(Y instanceof Matrix && Y.rows === classes && classes > 1)) {
+      // class indices
+      const indices: ArrayLike<number> = Y instanceof Matrix ? (Y.rows === 1 ? Y.data : (requireShape(Y, 'Y', classes, m, '(one-hot) or (1, m) class indices'), Y.data)) : Y;
+      if (!(Y instanceof Matrix) && !(Array.isArray(Y) || ArrayBuffer.isView(Y))) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
+      if (indices.length !== m) throw new RangeError(`Y has ${indices.length} class indices, expected one per example of X (${m})`);
+      const oneHot = Matrix.zeros(classes, m, this.dtype);
+      for (let j = 0; j < m; j++) {
+        const k = indices[j];
+        if (!Number.isInteger(k) || k < 0 || k >= classes) throw new RangeError(`Y must hold class indices from 0 to ${classes - 1}; Y[${j}] is ${k}`);
+        oneHot.data[k + j * classes] = 1;
+      }
+      return oneHot;
+    }
+    requireMatrix(Y, 'Y');
+    const labels = Y as Matrix;
+    if (labels.dtype !== this.dtype) throw new TypeError(`Y is ${labels.dtype} but the model is ${this.dtype}`);
+    requireShape(labels, 'Y', this.outputSize, m, '(one column of labels per example of X)');
+    const y = labels.data;
+    for (let i = 0; i < y.length; i++) {
+      if (y[i] !== 0 && y[i] !== 1) throw new RangeError(`Y must hold labels 0 or 1; Y[${i % labels.rows}][${Math.floor(i / labels.rows)}] is ${y[i]}`);
+    }
+    if (this.output === 'softmax') {
+      for (let j = 0; j < m; j++) {
+        let ones = 0;
+        for (let k = 0; k < classes; k++) ones += y[k + j * classes];
+        if (ones !== 1) throw new RangeError(`Y must be one-hot: column ${j} has ${ones} ones`);
       }
     }
+    return labels;
   }
 
   /**
@@ -236,22 +290,26 @@ export class Model {
    * loop. Mini-batch: `epochs` passes in batches of batchSize (the last may be smaller), reshuffled each
    * epoch unless shuffle is false. Batches are column views; a step allocates nothing.
    */
-  fit(X: Matrix, Y: Matrix, options: FitOptions = {}, hooks: InternalFitHooks = {}): FitResult {
+  fit(X: Matrix, Y: Labels, options: FitOptions = {}, hooks: InternalFitHooks = {}): FitResult {
     this.requireIdle('fit');
     const plan = this.planFit(X, Y, options);
     this.busy = true;
     try {
-      return this.runFit(X, Y, plan, hooks);
+      return this.runFit(X, plan.Y, plan, hooks);
     } finally {
       this.busy = false;
     }
   }
 
-  private planFit(X: Matrix, Y: Matrix, options: FitOptions) {
+  private planFit(X: Matrix, labels: Labels, options: FitOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
-    this.checkData(X, Y);
+    const Y = this.targets(X, labels);
     const m = X.cols;
     const learningRate = requirePositiveNumber(options.learningRate ?? 0.0075, 'options.learningRate');
+    const decayRate = options.decayRate ?? 0;
+    if (typeof decayRate !== 'number') throw new TypeError(`options.decayRate must be a number, got ${describe(decayRate)}`);
+    if (!Number.isFinite(decayRate) || decayRate < 0) throw new RangeError(`options.decayRate must be a finite number >= 0, got ${decayRate}`);
+    const decayEvery = requireDimension(options.decayEvery ?? 1, 'options.decayEvery');
     const miniBatch = options.batchSize !== undefined && requireDimension(options.batchSize, 'options.batchSize') < m;
     const batchSize = miniBatch ? (options.batchSize as number) : m;
     if (!miniBatch && options.epochs !== undefined && options.iterations !== undefined)
@@ -272,12 +330,15 @@ export class Model {
     const seed = options.seed === undefined ? 0 : requireSeed(options.seed, 'options.seed');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`options.onProgress must be a function, got ${describe(options.onProgress)}`);
     const progressEvery = options.progressEvery === undefined ? 0 : requireDimension(options.progressEvery, 'options.progressEvery');
-    return { m, learningRate, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress: options.onProgress, progressEvery };
+    return { Y, m, learningRate, decayRate, decayEvery, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress: options.onProgress, progressEvery };
   }
 
   private runFit(X: Matrix, Y: Matrix, plan: ReturnType<Model['planFit']>, hooks: InternalFitHooks): FitResult {
-    const { m, learningRate, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress, progressEvery } = plan;
+    const { m, learningRate, decayRate, decayEvery, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress, progressEvery } = plan;
     const network = this.networkFor(batchSize);
+    // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
+    const rateAt = (t: number) => (decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery)));
+    if (this.masks !== null) network.reseedDropout(seed);
     const n0 = this.inputSize, nL = this.outputSize;
     // Everything a step touches is set up here, before the loop: shuffled copies and the batch views into them.
     const sourceX = shuffle ? allocate(this.dtype, X.data.length) : X.data;
@@ -315,7 +376,7 @@ export class Model {
             result.aborted = true;
             break;
           }
-          const cost = network.trainStep(batchX[0], batchY[0], m, learningRate);
+          const cost = network.trainStep(batchX[0], batchY[0], m, rateAt(i));
           if (!Number.isFinite(cost)) throw diverged(i, 0, cost);
           lastCost = cost;
           examples += m;
@@ -340,12 +401,13 @@ export class Model {
           native.gatherColumns(sourceY, Y.data, nL, order);
         }
         let epochCost = 0;
+        const rate = rateAt(epoch);
         for (let b = 0; b < batchesPerEpoch; b++) {
           if (hooks.shouldStop?.()) {
             result.aborted = true;
             break;
           }
-          const cost = network.trainStep(batchX[b], batchY[b], batchM[b], learningRate);
+          const cost = network.trainStep(batchX[b], batchY[b], batchM[b], rate);
           if (!Number.isFinite(cost)) throw diverged(step, epoch, cost);
           lastCost = cost;
           epochCost += cost * batchM[b];
@@ -377,40 +439,93 @@ export class Model {
     const workspace = this.workspace as FloatArray;
     for (let start = 0; start < X.cols; start += this.capacity) {
       const columns = Math.min(this.capacity, X.cols - start);
-      network.forward(X.data.subarray(start * n0, (start + columns) * n0), columns);
+      network.forward(X.data.subarray(start * n0, (start + columns) * n0), columns, false);
       visit(start, columns, workspace.subarray(outputOffset, outputOffset + nL * columns), network);
     }
   }
 
-  /** Probabilities AL (n_L, m) = the network's sigmoid outputs for X (n_x, m). */
+  /** Probabilities AL (n_L, m): the network's sigmoid or softmax outputs for X (n_x, m), dropout off. */
   predictProba(X: Matrix): Matrix {
     this.requireIdle('predictProba');
-    this.checkData(X, null);
+    this.checkInputs(X);
     const out = Matrix.zeros(this.outputSize, X.cols, this.dtype);
     this.forEachChunk(X, (start, _columns, output) => out.data.set(output, start * this.outputSize));
     return out;
   }
 
-  /** Predictions (n_L, m) of 0 or 1: 1 where the probability exceeds 0.5 (the tutorial's predict). */
+  /**
+   * Predictions: for a sigmoid output (n_L, m) of 0 or 1, 1 where the probability exceeds 0.5 (the tutorial's
+   * predict); for softmax (1, m) class indices, the most probable class of each example.
+   */
   predict(X: Matrix): Matrix {
     const probabilities = this.predictProba(X);
     const p = probabilities.data;
-    for (let i = 0; i < p.length; i++) p[i] = p[i] > 0.5 ? 1 : 0;
-    return probabilities;
+    if (this.output === 'sigmoid') {
+      for (let i = 0; i < p.length; i++) p[i] = p[i] > 0.5 ? 1 : 0;
+      return probabilities;
+    }
+    const classes = this.outputSize, out = Matrix.zeros(1, X.cols, this.dtype);
+    for (let j = 0; j < X.cols; j++) out.data[j] = argmax(p, j * classes, classes);
+    return out;
   }
 
-  /** The cost (binary cross-entropy, from the logits) and accuracy on X, Y. */
-  evaluate(X: Matrix, Y: Matrix): { cost: number; accuracy: number } {
+  /** The cross-entropy (from the logits, without the L2 term) and the accuracy on X, Y (labels as fit takes them). */
+  evaluate(X: Matrix, Y: Labels): { cost: number; accuracy: number } {
     this.requireIdle('evaluate');
-    this.checkData(X, Y);
-    const nL = this.outputSize;
+    const targets = this.targets(X, Y);
+    const nL = this.outputSize, softmax = this.output === 'softmax';
     let costSum = 0, correct = 0;
     this.forEachChunk(X, (start, columns, output, network) => {
-      const labels = Y.data.subarray(start * nL, (start + columns) * nL);
-      costSum += network.cost(labels, columns) * columns;
-      for (let i = 0; i < labels.length; i++) if ((output[i] > 0.5 ? 1 : 0) === labels[i]) correct++;
+      const labels = targets.data.subarray(start * nL, (start + columns) * nL);
+      costSum += network.cost(labels, columns, false) * columns;
+      if (softmax) {
+        for (let j = 0; j < columns; j++) if (labels[j * nL + argmax(output, j * nL, nL)] === 1) correct++;
+      } else {
+        for (let i = 0; i < labels.length; i++) if ((output[i] > 0.5 ? 1 : 0) === labels[i]) correct++;
+      }
     });
-    return { cost: costSum / X.cols, accuracy: correct / Y.data.length };
+    return { cost: costSum / X.cols, accuracy: correct / (softmax ? X.cols : targets.data.length) };
+  }
+
+  /**
+   * Gradient checking, as the course defines it: ||grad - gradapprox|| / (||grad|| + ||gradapprox||), where
+   * gradapprox comes from centred differences (J(θ + ε) - J(θ - ε)) / 2ε of the training cost (with the L2 term,
+   * dropout off) and grad from backpropagation. Runs on a float64 copy of the model; `maxParameters` checks an
+   * evenly spaced subset of a large model's parameters. Below about 1e-7 means the gradients are right.
+   */
+  gradientCheck(X: Matrix, Y: Labels, options: { epsilon?: number; maxParameters?: number } = {}): { difference: number; checked: number } {
+    this.requireIdle('gradientCheck');
+    const targets = this.targets(X, Y);
+    const epsilon = requirePositiveNumber(options.epsilon ?? 1e-7, 'options.epsilon');
+    const maxParameters = options.maxParameters === undefined ? this.paramCount : requireDimension(options.maxParameters, 'options.maxParameters');
+    const twin = new Model({ ...this.config, hiddenActivation: this.config.hiddenActivations, dtype: 'float64' });
+    twin.params.set(this.params);
+    const m = X.cols;
+    const x = X.astype('float64').data, y = targets.astype('float64').data;
+    const network = twin.networkFor(m);
+    const theta = twin.params;
+    network.forward(x, m, false);
+    network.backward(x, y, m);
+    const cost = () => {
+      network.forward(x, m, false);
+      return network.cost(y, m, true);
+    };
+    const stride = Math.max(1, Math.floor(this.paramCount / maxParameters));
+    let diff = 0, gradNorm = 0, approxNorm = 0, checked = 0;
+    for (let i = 0; i < this.paramCount && checked < maxParameters; i += stride, checked++) {
+      const saved = theta[i];
+      theta[i] = saved + epsilon;
+      const plus = cost();
+      theta[i] = saved - epsilon;
+      const minus = cost();
+      theta[i] = saved;
+      const approx = (plus - minus) / (2 * epsilon), grad = twin.grads[i];
+      diff += (grad - approx) ** 2;
+      gradNorm += grad * grad;
+      approxNorm += approx * approx;
+    }
+    const denominator = Math.sqrt(gradNorm) + Math.sqrt(approxNorm);
+    return { difference: denominator === 0 ? 0 : Math.sqrt(diff) / denominator, checked };
   }
 
   /**
@@ -418,16 +533,16 @@ export class Model {
    * onProgress; on completion the trained parameters are copied into this model. The data is copied to the
    * worker (no copy when X.data and Y.data are backed by SharedArrayBuffers).
    */
-  fitAsync(X: Matrix, Y: Matrix, options: FitAsyncOptions = {}): Promise<FitResult> {
+  fitAsync(X: Matrix, Y: Labels, options: FitAsyncOptions = {}): Promise<FitResult> {
     try {
       this.requireIdle('fitAsync');
       if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
       const { signal, onProgress, blasThreads, ...fitOptions } = options;
-      this.planFit(X, Y, { ...fitOptions, onProgress });
+      const plan = this.planFit(X, Y, { ...fitOptions, onProgress });
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
       if (blasThreads !== undefined) requireDimension(blasThreads, 'options.blasThreads');
       if (signal?.aborted) return Promise.reject(abortReason(signal));
-      return this.startWorker(X, Y, fitOptions, onProgress, signal, blasThreads);
+      return this.startWorker(X, plan.Y, fitOptions, onProgress, signal, blasThreads);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -435,12 +550,10 @@ export class Model {
 
   private startWorker(X: Matrix, Y: Matrix, fitOptions: FitOptions, onProgress: FitOptions['onProgress'], signal: AbortSignal | undefined, blasThreads: number | undefined): Promise<FitResult> {
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
+    if (this.network !== null) this.adamStep = this.network.step;
     const job = {
-      layerDims: [...this.layerDims],
-      dtype: this.dtype,
-      init: this.init,
-      seed: this.seed,
-      params: this.params,
+      config: this.config,
+      state: { params: this.params, velocity: this.velocity, squares: this.squares, adamStep: this.adamStep },
       X: { rows: X.rows, cols: X.cols, data: X.data },
       Y: { rows: Y.rows, cols: Y.cols, data: Y.data },
       options: fitOptions,
@@ -454,12 +567,12 @@ export class Model {
       let settled = false;
       const onAbort = () => Atomics.store(abortFlag, 0, 1);
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = (params: FloatArray | null, outcome: () => void) => {
+      const settle = (state: TrainingState | null, outcome: () => void) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         this.busy = false;
-        if (params !== null) this.params.set(params);
+        if (state !== null) this.importState(state);
         outcome();
         void worker.terminate();
       };
@@ -474,10 +587,10 @@ export class Model {
           }
         } else if (message.type === 'done') {
           const result: FitResult = message.result;
-          settle(message.params, () => (result.aborted && signal?.aborted ? reject(abortReason(signal)) : resolve(result)));
+          settle(message.state, () => (result.aborted && signal?.aborted ? reject(abortReason(signal)) : resolve(result)));
         } else if (message.type === 'error') {
           const d = message.diverged;
-          settle(message.params, () => reject(d ? new NonFiniteCostError(d.iteration, d.epoch, d.cost, d.result) : Object.assign(new Error(message.message), { name: message.name })));
+          settle(message.state, () => reject(d ? new NonFiniteCostError(d.iteration, d.epoch, d.cost, d.result) : Object.assign(new Error(message.message), { name: message.name })));
         }
       });
       worker.on('error', (error) => settle(null, () => reject(error)));
@@ -489,28 +602,43 @@ export class Model {
   save(file: string): void {
     this.requireIdle('save');
     if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const activations = this.activations.map((code) => (code === RELU ? 'relu' : 'sigmoid'));
-    writeFileAtomic(file, encodeModel({ layerDims: [...this.layerDims], dtype: this.dtype, activations, init: this.init, seed: this.seed }, this.params));
+    writeFileAtomic(file, encodeModel(this.config, this.params));
   }
 
   /** Reads a model written by save(); a missing, truncated, corrupt or foreign file gets an Error naming it and the problem. */
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { header, params } = readModelFile(file);
-    const L = header.layerDims.length - 1;
-    const expected = Array.from({ length: L }, (_, i) => (i < L - 1 ? 'relu' : 'sigmoid'));
-    if (JSON.stringify(header.activations) !== JSON.stringify(expected))
-      throw new Error(`${file}: activations ${JSON.stringify(header.activations)} are not supported by this version (expected ${JSON.stringify(expected)})`);
-    const model = new Model({ layerDims: header.layerDims, dtype: header.dtype, init: requireInit(header.init, `${file}: init`), seed: requireSeed(header.seed, `${file}: seed`) });
+    const { config, params } = readModelFile(file);
+    let model: Model;
+    try {
+      model = new Model({ ...config, hiddenActivation: config.hiddenActivations });
+    } catch (error) {
+      throw new Error(`${file}: the stored settings are not valid (${(error as Error).message})`);
+    }
     model.params.set(params);
     return model;
   }
 
-  /** A new model with the same architecture and a copy of the parameters. */
+  /** A new model with the same settings and a copy of the parameters (and optimiser state). */
   clone(): Model {
-    const copy = new Model({ layerDims: this.layerDims, dtype: this.dtype, init: this.init, seed: this.seed });
-    copy.params.set(this.params);
+    const copy = new Model({ ...this.config, hiddenActivation: this.config.hiddenActivations });
+    copy.importState(this.exportState());
     return copy;
+  }
+
+  /** @internal the parameters and optimiser state, for the worker behind fitAsync */
+  exportState(): TrainingState {
+    if (this.network !== null) this.adamStep = this.network.step;
+    return { params: this.params, velocity: this.velocity, squares: this.squares, adamStep: this.adamStep };
+  }
+
+  /** @internal */
+  importState(state: TrainingState): void {
+    this.params.set(state.params);
+    if (this.velocity !== null && state.velocity) this.velocity.set(state.velocity);
+    if (this.squares !== null && state.squares) this.squares.set(state.squares);
+    this.adamStep = state.adamStep;
+    if (this.network !== null) this.network.step = state.adamStep;
   }
 
 }
@@ -521,6 +649,19 @@ function spawnTrainingWorker(job: object): Worker {
   if (!__filename.endsWith('.ts')) return new Worker(path.join(__dirname, 'worker.js'), { workerData: job });
   const source = JSON.stringify(path.join(__dirname, 'worker.ts'));
   return new Worker(`require('tsx/cjs'); require(${source});`, { eval: true, workerData: job });
+}
+
+export interface TrainingState {
+  params: FloatArray;
+  velocity: FloatArray | null;
+  squares: FloatArray | null;
+  adamStep: number;
+}
+
+function argmax(values: FloatArray, offset: number, count: number): number {
+  let best = 0;
+  for (let k = 1; k < count; k++) if (values[offset + k] > values[offset + best]) best = k;
+  return best;
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -2,25 +2,24 @@
 //   bytes 0..7    magic "DNNMODEL"
 //   bytes 8..11   uint32 format version (1)
 //   bytes 12..15  uint32 header length H in bytes
-//   bytes 16..    UTF-8 JSON header: { layerDims, dtype, activations, init, seed, parameterCount, crc32 }
+//   bytes 16..    UTF-8 JSON header: the model's settings (lib/config.ts ModelConfig: layerDims, dtype, init, seed,
+//                 hiddenActivations, output, optimizer, beta1, beta2, epsilon, l2, keepProb) plus parameterCount and
+//                 crc32
 //   then zero padding to a multiple of 8 bytes, then the parameters as float32 or float64 values: W1, b1, W2, b2,
 //   ... back to back, each column-major (the Network's flat layout), parameterCount values in all.
 // crc32 covers the parameter bytes, so a corrupt file is caught. Files are written to a temporary name in the
 // same folder, flushed, then renamed over the target: a crash leaves the old file or the new one, never half.
+// Optimiser state (momentum, Adam) is not stored: training resumed from a loaded model starts it afresh.
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { DType, FloatArray } from './matrix';
+import type { ModelConfig } from './config';
+import type { FloatArray } from './matrix';
 
 export const MODEL_MAGIC = 'DNNMODEL';
 export const MODEL_FORMAT_VERSION = 1;
 
-export interface ModelFileHeader {
-  layerDims: number[];
-  dtype: DType;
-  activations: string[];
-  init: string;
-  seed: number;
+export interface ModelFileHeader extends ModelConfig {
   parameterCount: number;
   crc32: number;
 }
@@ -29,8 +28,8 @@ function paramBytes(params: FloatArray): Uint8Array {
   return new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
 }
 
-export function encodeModel(header: Omit<ModelFileHeader, 'crc32' | 'parameterCount'>, params: FloatArray): Buffer {
-  const full: ModelFileHeader = { ...header, parameterCount: params.length, crc32: crc32(paramBytes(params)) };
+export function encodeModel(config: ModelConfig, params: FloatArray): Buffer {
+  const full: ModelFileHeader = { ...config, parameterCount: params.length, crc32: crc32(paramBytes(params)) };
   const json = Buffer.from(JSON.stringify(full), 'utf8');
   const dataOffset = Math.ceil((16 + json.length) / 8) * 8;
   const file = Buffer.alloc(dataOffset + params.byteLength);
@@ -64,7 +63,7 @@ export function writeFileAtomic(target: string, contents: Buffer): void {
 }
 
 /** Reads and checks a model file; every failure names the file and what is wrong with it. */
-export function decodeModel(file: Buffer, where: string): { header: ModelFileHeader; params: FloatArray } {
+export function decodeModel(file: Buffer, where: string): { config: ModelConfig; params: FloatArray } {
   const bad = (why: string) => new Error(`${where}: ${why}`);
   if (file.length < 16 || file.toString('latin1', 0, 8) !== MODEL_MAGIC) throw bad('not a dnn-native model file (no DNNMODEL signature)');
   const version = file.readUInt32LE(8);
@@ -93,10 +92,11 @@ export function decodeModel(file: Buffer, where: string): { header: ModelFileHea
   bytes.set(file.subarray(dataOffset, dataOffset + expected * width));
   if (crc32(bytes) !== header.crc32) throw bad('corrupt: the parameters do not match their checksum');
   const params = header.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer);
-  return { header, params };
+  const { parameterCount: _count, crc32: _crc, ...config } = header;
+  return { config, params };
 }
 
-export function readModelFile(file: string): { header: ModelFileHeader; params: FloatArray } {
+export function readModelFile(file: string): { config: ModelConfig; params: FloatArray } {
   let contents: Buffer;
   try {
     contents = fs.readFileSync(file);

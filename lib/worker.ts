@@ -1,16 +1,14 @@
-// The worker thread behind Model.fitAsync: rebuilds the model from its parameters, trains, posts progress,
-// and stops after the current step when the shared abort flag is set.
+// The worker thread behind Model.fitAsync: rebuilds the model from its settings and state, trains, posts
+// progress, and stops after the current step when the shared abort flag is set.
 import { parentPort, workerData } from 'node:worker_threads';
 import native from './binding';
+import type { ModelConfig } from './config';
 import { Matrix } from './matrix';
-import { Model, NonFiniteCostError, type FitOptions } from './model';
+import { Model, NonFiniteCostError, type FitOptions, type TrainingState } from './model';
 
 export interface WorkerJob {
-  layerDims: number[];
-  dtype: 'float32' | 'float64';
-  init: 'small' | 'lecun' | 'he';
-  seed: number;
-  params: Float32Array | Float64Array;
+  config: ModelConfig;
+  state: TrainingState;
   X: { rows: number; cols: number; data: Float32Array | Float64Array };
   Y: { rows: number; cols: number; data: Float32Array | Float64Array };
   options: Omit<FitOptions, 'onProgress'>;
@@ -22,8 +20,8 @@ export interface WorkerJob {
 
 const job = workerData as WorkerJob;
 native.setNumThreads(job.blasThreads);
-const model = new Model({ layerDims: job.layerDims, dtype: job.dtype, init: job.init, seed: job.seed });
-model.setFlatParameters(job.params);
+const model = new Model({ ...job.config, hiddenActivation: job.config.hiddenActivations });
+model.importState(job.state);
 const X = new Matrix(job.X.rows, job.X.cols, job.X.data);
 const Y = new Matrix(job.Y.rows, job.Y.cols, job.Y.data);
 
@@ -34,14 +32,14 @@ try {
     { ...job.options, onProgress: job.wantsProgress ? (progress) => parentPort!.postMessage({ type: 'progress', progress }) : undefined },
     { shouldStop: () => Atomics.load(job.abortFlag, 0) !== 0 },
   );
-  parentPort!.postMessage({ type: 'done', result, params: model.flatParameters });
+  parentPort!.postMessage({ type: 'done', result, state: model.exportState() });
 } catch (error) {
   const diverged = error instanceof NonFiniteCostError;
   parentPort!.postMessage({
     type: 'error',
     name: (error as Error).name,
     message: (error as Error).message,
-    params: model.flatParameters,
+    state: model.exportState(),
     diverged: diverged ? { iteration: error.iteration, epoch: error.epoch, cost: error.cost, result: error.result } : null,
   });
 }

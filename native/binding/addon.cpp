@@ -67,6 +67,14 @@ Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(network_workspace_length(dims.data(), static_cast<int>(dims.size()) - 1, capacity)));
 }
 
+Napi::Value MaskLength(const Napi::CallbackInfo& info) {
+  Args args(info, "maskLength");
+  args.require_count(2);
+  const std::vector<int> dims = layer_dims(args, info[0]);
+  const int capacity = args.dimension(1, "capacity");
+  return Napi::Number::New(info.Env(), static_cast<double>(network_mask_length(dims.data(), static_cast<int>(dims.size()) - 1, capacity)));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKernels(env, exports);
   RegisterNetwork(env, exports);
@@ -76,11 +84,20 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("parameterCount", Napi::Function::New(env, ParameterCount, "parameterCount"));
   exports.Set("workspaceLength", Napi::Function::New(env, WorkspaceLength, "workspaceLength"));
+  exports.Set("maskLength", Napi::Function::New(env, MaskLength, "maskLength"));
   Napi::Object activation = Napi::Object::New(env);
   activation.Set("linear", static_cast<int>(Activation::Linear));
   activation.Set("relu", static_cast<int>(Activation::Relu));
   activation.Set("sigmoid", static_cast<int>(Activation::Sigmoid));
+  activation.Set("tanh", static_cast<int>(Activation::Tanh));
+  activation.Set("leakyRelu", static_cast<int>(Activation::LeakyRelu));
+  activation.Set("softmax", static_cast<int>(Activation::Softmax));
   exports.Set("Activation", activation);
+  Napi::Object optimizer = Napi::Object::New(env);
+  optimizer.Set("gradientDescent", static_cast<int>(Optimizer::GradientDescent));
+  optimizer.Set("momentum", static_cast<int>(Optimizer::Momentum));
+  optimizer.Set("adam", static_cast<int>(Optimizer::Adam));
+  exports.Set("Optimizer", optimizer);
   return exports;
 }
 

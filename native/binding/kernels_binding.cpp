@@ -73,6 +73,7 @@ Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   args.require_count(3);
   const FloatArray A = args.float_array(0, "A"), Z = args.float_array(1, "Z");
   const Activation activation = args.activation(2, "activation");
+  if (activation == Activation::Softmax) args.range_error("softmax works on whole columns; use softmaxForward(A, Z, n, m)");
   args.require_same_dtype(A, "A", Z, "Z");
   args.require_positive_length(Z, "Z");
   args.require_length(A, "A", Z.length);
@@ -90,6 +91,8 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   args.require_count(4);
   const FloatArray dZ = args.float_array(0, "dZ"), dA = args.float_array(1, "dA"), Z = args.float_array(2, "Z");
   const Activation activation = args.activation(3, "activation");
+  if (activation == Activation::Softmax)
+    args.range_error("softmax has no element-wise backward; with cross-entropy use sigmoidCrossEntropyBackward (dZ = AL - Y)");
   args.require_same_dtype(dZ, "dZ", Z, "Z");
   args.require_same_dtype(dA, "dA", Z, "Z");
   args.require_positive_length(Z, "Z");
@@ -175,6 +178,110 @@ Napi::Value BinaryCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
     cost = binary_cross_entropy_from_logits(Z.as<T>(), Y.as<T>(), n, m);
   });
   return Napi::Number::New(info.Env(), cost);
+}
+
+// categoricalCrossEntropy(AL, Y, n, m) -> cost
+Napi::Value CategoricalCrossEntropy(const Napi::CallbackInfo& info) {
+  Args args(info, "categoricalCrossEntropy");
+  args.require_count(4);
+  const FloatArray AL = args.float_array(0, "AL"), Y = args.float_array(1, "Y");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  check_prediction_and_labels(args, AL, "AL", Y, n, m);
+  double cost = 0;
+  dispatch(AL.dtype, [&](auto t) {
+    using T = decltype(t);
+    cost = categorical_cross_entropy(AL.as<T>(), Y.as<T>(), n, m);
+  });
+  return Napi::Number::New(info.Env(), cost);
+}
+
+// categoricalCrossEntropyFromLogits(Z, Y, n, m) -> cost
+Napi::Value CategoricalCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
+  Args args(info, "categoricalCrossEntropyFromLogits");
+  args.require_count(4);
+  const FloatArray Z = args.float_array(0, "Z"), Y = args.float_array(1, "Y");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  check_prediction_and_labels(args, Z, "Z", Y, n, m);
+  double cost = 0;
+  dispatch(Z.dtype, [&](auto t) {
+    using T = decltype(t);
+    cost = categorical_cross_entropy_from_logits(Z.as<T>(), Y.as<T>(), n, m);
+  });
+  return Napi::Number::New(info.Env(), cost);
+}
+
+// softmaxForward(A, Z, n, m): each column of A = softmax of Z's; A may be Z
+Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
+  Args args(info, "softmaxForward");
+  args.require_count(4);
+  const FloatArray A = args.float_array(0, "A"), Z = args.float_array(1, "Z");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  args.require_same_dtype(A, "A", Z, "Z");
+  args.require_length(Z, "Z", n, m);
+  args.require_length(A, "A", n, m);
+  if (A.data != Z.data) args.require_disjoint(A, "A", Z, "Z");
+  dispatch(Z.dtype, [&](auto t) {
+    using T = decltype(t);
+    softmax_forward(A.as<T>(), Z.as<T>(), n, m);
+  });
+  return info.Env().Undefined();
+}
+
+// Checks shared by the optimiser updates: param, grad and each state buffer of one length and dtype, all disjoint.
+void check_update_buffers(const Args& args, const FloatArray& param, const FloatArray& grad,
+                          std::initializer_list<std::pair<FloatArray, const char*>> state) {
+  args.require_same_dtype(grad, "grad", param, "param");
+  args.require_positive_length(param, "param");
+  args.require_length(grad, "grad", param.length);
+  args.require_disjoint(param, "param", grad, "grad");
+  for (const auto& [buffer, name] : state) {
+    args.require_same_dtype(buffer, name, param, "param");
+    args.require_length(buffer, name, param.length);
+    args.require_disjoint(buffer, name, param, "param");
+    args.require_disjoint(buffer, name, grad, "grad");
+  }
+}
+
+double fraction(const Args& args, size_t index, const char* name) {
+  const double v = args.finite_number(index, name);
+  if (!(v >= 0 && v < 1)) args.range_error(std::string(name) + " must be in [0, 1), got " + Args::number_text(v));
+  return v;
+}
+
+// momentumUpdate(param, grad, velocity, learningRate, beta): in place, the course's update_parameters_with_momentum
+Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
+  Args args(info, "momentumUpdate");
+  args.require_count(5);
+  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"), velocity = args.float_array(2, "velocity");
+  const double learning_rate = args.finite_number(3, "learningRate");
+  const double beta = fraction(args, 4, "beta");
+  check_update_buffers(args, param, grad, {{velocity, "velocity"}});
+  dispatch(param.dtype, [&](auto t) {
+    using T = decltype(t);
+    momentum_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), velocity.as<T>(), param.length, static_cast<T>(learning_rate), static_cast<T>(beta));
+  });
+  return info.Env().Undefined();
+}
+
+// adamUpdate(param, grad, v, s, learningRate, beta1, beta2, epsilon, t): in place, the course's update_parameters_with_adam
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  Args args(info, "adamUpdate");
+  args.require_count(9);
+  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"), v = args.float_array(2, "v"),
+                   s = args.float_array(3, "s");
+  const double learning_rate = args.finite_number(4, "learningRate");
+  const double beta1 = fraction(args, 5, "beta1"), beta2 = fraction(args, 6, "beta2");
+  const double epsilon = args.finite_number(7, "epsilon");
+  if (!(epsilon > 0)) args.range_error("epsilon must be positive, got " + Args::number_text(epsilon));
+  const int t = args.dimension(8, "t");
+  check_update_buffers(args, param, grad, {{v, "v"}, {s, "s"}});
+  args.require_disjoint(v, "v", s, "s");
+  dispatch(param.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    adam_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), v.as<T>(), s.as<T>(), param.length, static_cast<T>(learning_rate),
+                     static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(epsilon), t);
+  });
+  return info.Env().Undefined();
 }
 
 // Element-wise (out, AL, Y) kernels with one shape: dAL or dZ from AL and Y.
@@ -270,6 +377,12 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, SigmoidCrossEntropyBackward, "sigmoidCrossEntropyBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("gatherColumns", Napi::Function::New(env, GatherColumns, "gatherColumns"));
+  exports.Set("categoricalCrossEntropy", Napi::Function::New(env, CategoricalCrossEntropy, "categoricalCrossEntropy"));
+  exports.Set("categoricalCrossEntropyFromLogits",
+              Napi::Function::New(env, CategoricalCrossEntropyFromLogits, "categoricalCrossEntropyFromLogits"));
+  exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward, "softmaxForward"));
+  exports.Set("momentumUpdate", Napi::Function::New(env, MomentumUpdate, "momentumUpdate"));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
 }
 
 }  // namespace dnn::binding

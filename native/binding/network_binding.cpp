@@ -18,7 +18,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                         InstanceMethod<&NetworkWrap::Backward>("backward"),
                         InstanceMethod<&NetworkWrap::TrainStep>("trainStep"),
                         InstanceMethod<&NetworkWrap::SyncParameters>("syncParameters"),
-                        InstanceAccessor<&NetworkWrap::Current>("current")});
+                        InstanceMethod<&NetworkWrap::ResetOptimizer>("resetOptimizer"),
+                        InstanceMethod<&NetworkWrap::ReseedDropout>("reseedDropout"),
+                        InstanceAccessor<&NetworkWrap::Current>("current"),
+                        InstanceAccessor<&NetworkWrap::Step, &NetworkWrap::SetStep>("step")});
   }
 
   // new Network({ layerDims, activations, capacity, params, nextParams, grads, workspace })
@@ -48,7 +51,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         args.range_error("activations[" + std::to_string(i) + "] must be an activation code from 0 to " + std::to_string(kActivationCount - 1));
       activations_.push_back(static_cast<Activation>(static_cast<int>(v)));
     }
-    if (activations_.back() != Activation::Sigmoid) args.range_error("the output layer's activation must be sigmoid (code 2)");
+    for (int l = 0; l + 1 < L; ++l)
+      if (activations_[l] == Activation::Softmax) args.range_error("activations[" + std::to_string(l) + "]: softmax is only for the output layer");
+    if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax)
+      args.range_error("the output layer's activation must be sigmoid (2) or softmax (5)");
+    if (activations_.back() == Activation::Softmax && dims_.back() < 2)
+      args.range_error("a softmax output needs at least 2 units (classes), got " + std::to_string(dims_.back()));
 
     capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
     params_[0] = bind(args, spec, "params", network_parameter_count(dims_.data(), L));
@@ -57,9 +65,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (!next.IsNull() && !next.IsUndefined()) params_[1] = bind(args, spec, "nextParams", params_[0].length);
     grads_ = bind(args, spec, "grads", params_[0].length);
     workspace_ = bind(args, spec, "workspace", network_workspace_length(dims_.data(), L, capacity_));
-    const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"}, {workspace_, "workspace"}};
-    for (size_t i = 0; i < 4; ++i)
-      for (size_t j = i + 1; j < 4; ++j) args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
+    read_training_options(args, spec, L);
+    const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},
+                                                      {workspace_, "workspace"}, {masks_, "masks"}, {velocity_, "velocity"},
+                                                      {squares_, "squares"}};
+    for (size_t i = 0; i < 7; ++i)
+      for (size_t j = i + 1; j < 7; ++j) args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
   }
 
  private:
@@ -80,6 +91,57 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return array;
   }
 
+  static double optional_number(const Args& args, const Napi::Object& spec, const char* name, double fallback, double low,
+                                double high, bool low_inclusive, bool high_inclusive) {
+    const Napi::Value value = spec.Get(name);
+    if (value.IsUndefined() || value.IsNull()) return fallback;
+    if (!value.IsNumber()) args.type_error(std::string(name) + " must be a number, got " + Args::describe(value));
+    const double v = value.As<Napi::Number>().DoubleValue();
+    const bool above = low_inclusive ? v >= low : v > low;
+    const bool below = high_inclusive ? v <= high : v < high;
+    if (!(above && below))
+      args.range_error(std::string(name) + " must be in " + (low_inclusive ? "[" : "(") + Args::number_text(low) + ", " +
+                       Args::number_text(high) + (high_inclusive ? "]" : ")") + ", got " + Args::number_text(v));
+    return v;
+  }
+
+  // l2, keepProb + masks + dropoutSeed, optimizer + beta1/beta2/epsilon + velocity/squares
+  void read_training_options(const Args& args, const Napi::Object& spec, int L) {
+    l2_ = optional_number(args, spec, "l2", 0.0, 0.0, 1e300, true, true);
+    const Napi::Value keep = spec.Get("keepProb");
+    if (!keep.IsUndefined() && !keep.IsNull()) {
+      if (!keep.IsArray()) args.type_error("keepProb must be an array of one keep probability per layer, got " + Args::describe(keep));
+      const Napi::Array keep_array = keep.As<Napi::Array>();
+      if (keep_array.Length() != static_cast<uint32_t>(L))
+        args.range_error("keepProb has " + std::to_string(keep_array.Length()) + " entries, expected one per layer (" + std::to_string(L) + ")");
+      bool any = false;
+      for (uint32_t i = 0; i < keep_array.Length(); ++i) {
+        const Napi::Value k = keep_array.Get(i);
+        const double v = k.IsNumber() ? k.As<Napi::Number>().DoubleValue() : -1;
+        if (!(v > 0 && v <= 1)) args.range_error("keepProb[" + std::to_string(i) + "] must be in (0, 1], got " + (k.IsNumber() ? Args::number_text(v) : Args::describe(k)));
+        if (i + 1 == keep_array.Length() && v != 1) args.range_error("keepProb for the output layer must be 1 (dropout applies to hidden layers)");
+        keep_prob_.push_back(v);
+        any = any || v < 1;
+      }
+      if (any) {
+        masks_ = bind(args, spec, "masks", network_mask_length(dims_.data(), L, capacity_));
+        const double seed = optional_number(args, spec, "dropoutSeed", 0, 0, 4294967295.0, true, true);
+        if (seed != static_cast<double>(static_cast<uint32_t>(seed))) args.range_error("dropoutSeed must be an integer from 0 to 4294967295");
+        dropout_rng_.reseed(static_cast<uint32_t>(seed));
+      } else {
+        keep_prob_.clear();
+      }
+    }
+    const double optimizer = optional_number(args, spec, "optimizer", 0, 0, kOptimizerCount - 1, true, true);
+    if (optimizer != static_cast<int>(optimizer)) args.range_error("optimizer must be 0 (gradient descent), 1 (momentum) or 2 (Adam)");
+    optimizer_ = static_cast<Optimizer>(static_cast<int>(optimizer));
+    beta1_ = optional_number(args, spec, "beta1", 0.9, 0, 1, true, false);
+    beta2_ = optional_number(args, spec, "beta2", 0.999, 0, 1, true, false);
+    epsilon_ = optional_number(args, spec, "epsilon", 1e-8, 0, 1, false, true);
+    if (optimizer_ != Optimizer::GradientDescent) velocity_ = bind(args, spec, "velocity", params_[0].length);
+    if (optimizer_ == Optimizer::Adam) squares_ = bind(args, spec, "squares", params_[0].length);
+  }
+
   // A transferred (detached) buffer no longer owns the memory this network points at.
   void require_attached(const Args& args) {
     for (const auto& buffer : buffers_)
@@ -87,7 +149,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   }
 
   template <typename T>
-  NetworkView<T> view() const {
+  NetworkView<T> view() {
     NetworkView<T> net;
     net.num_layers = static_cast<int>(dims_.size()) - 1;
     net.dims = dims_.data();
@@ -97,6 +159,19 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     net.next_params = params_[1].data == nullptr ? nullptr : params_[1 - current_].as<T>();
     net.grads = grads_.as<T>();
     net.workspace = workspace_.as<T>();
+    net.l2 = l2_;
+    if (!keep_prob_.empty()) {
+      net.keep_prob = keep_prob_.data();
+      net.masks = masks_.as<T>();
+      net.dropout_rng = &dropout_rng_;
+    }
+    net.optimizer = optimizer_;
+    net.beta1 = beta1_;
+    net.beta2 = beta2_;
+    net.epsilon = epsilon_;
+    net.velocity = velocity_.as<T>();
+    net.squares = squares_.as<T>();
+    net.adam_step = &adam_step_;
     return net;
   }
 
@@ -127,19 +202,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       body(double{});
   }
 
-  // forward(X, m): A_1..A_L and the output logits in the workspace
+  // forward(X, m, training = false): A_1..A_L and the output logits in the workspace; training applies dropout
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     Args args(info, "Network.forward");
     args.require_count(2);
     const Batch b = batch(args, 0, SIZE_MAX, 1);
+    const bool training = info.Length() > 2 && info[2].ToBoolean().Value();
     dispatch([&](auto t) {
       using T = decltype(t);
-      network_forward(view<T>(), b.X.as<T>(), b.m);
+      network_forward(view<T>(), b.X.as<T>(), b.m, training);
     });
+    last_forward_training_ = training;
     return info.Env().Undefined();
   }
 
-  // cost(Y, m): the cost of the last forward pass
+  // cost(Y, m, withPenalty = true): the cost of the last forward pass (with the L2 term unless withPenalty is false)
   Napi::Value Cost(const Napi::CallbackInfo& info) {
     Args args(info, "Network.cost");
     args.require_count(2);
@@ -149,10 +226,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(Y, "Y", dims_.back(), m);
     require_attached(args);
+    const bool with_penalty = info.Length() <= 2 || info[2].ToBoolean().Value();
     double cost = 0;
     dispatch([&](auto t) {
       using T = decltype(t);
-      cost = network_cost(view<T>(), Y.as<T>(), m);
+      cost = network_cost(view<T>(), Y.as<T>(), m, with_penalty);
     });
     return Napi::Number::New(info.Env(), cost);
   }
@@ -164,7 +242,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const Batch b = batch(args, 0, 1, 2);
     dispatch([&](auto t) {
       using T = decltype(t);
-      network_backward(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m);
+      network_backward(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, last_forward_training_);
     });
     return info.Env().Undefined();
   }
@@ -182,6 +260,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       using T = decltype(t);
       cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
     });
+    last_forward_training_ = true;
     if (params_[1].data != nullptr) {
       if (std::isfinite(cost)) {
         current_ = 1 - current_;
@@ -209,6 +288,40 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // current: 0 when `params` holds the current parameters, 1 when `nextParams` does
   Napi::Value Current(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), current_); }
 
+  // step: updates done by Adam so far (its bias-correction t)
+  Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(adam_step_)); }
+
+  void SetStep(const Napi::CallbackInfo& info, const Napi::Value& value) {
+    Args args(info, "Network.step");
+    if (!value.IsNumber()) args.type_error("step must be a non-negative integer, got " + Args::describe(value));
+    const double v = value.As<Napi::Number>().DoubleValue();
+    if (!(v >= 0 && v <= 9007199254740991.0) || v != static_cast<double>(static_cast<int64_t>(v)))
+      args.range_error("step must be a non-negative integer, got " + Args::number_text(v));
+    adam_step_ = static_cast<int64_t>(v);
+  }
+
+  // resetOptimizer(): zero the momentum / Adam state and Adam's step count
+  Napi::Value ResetOptimizer(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.resetOptimizer");
+    require_attached(args);
+    if (velocity_.data != nullptr) std::memset(velocity_.data, 0, velocity_.byte_length());
+    if (squares_.data != nullptr) std::memset(squares_.data, 0, squares_.byte_length());
+    adam_step_ = 0;
+    return info.Env().Undefined();
+  }
+
+  // reseedDropout(seed): restart the dropout masks' random stream
+  Napi::Value ReseedDropout(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.reseedDropout");
+    args.require_count(1);
+    if (!info[0].IsNumber()) args.type_error("seed must be an integer from 0 to 4294967295, got " + Args::describe(info[0]));
+    const double seed = info[0].As<Napi::Number>().DoubleValue();
+    if (!(seed >= 0 && seed <= 4294967295.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
+      args.range_error("seed must be an integer from 0 to 4294967295, got " + Args::number_text(seed));
+    dropout_rng_.reseed(static_cast<uint32_t>(seed));
+    return info.Env().Undefined();
+  }
+
   std::vector<int> dims_;
   std::vector<Activation> activations_;
   int capacity_ = 0;
@@ -217,6 +330,16 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   FloatArray grads_{DType::Float64, nullptr, 0};
   FloatArray workspace_{DType::Float64, nullptr, 0};
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
+  double l2_ = 0.0;
+  std::vector<double> keep_prob_;
+  FloatArray masks_{DType::Float64, nullptr, 0};
+  NumpyRandomState dropout_rng_{0};
+  Optimizer optimizer_ = Optimizer::GradientDescent;
+  double beta1_ = 0.9, beta2_ = 0.999, epsilon_ = 1e-8;
+  FloatArray velocity_{DType::Float64, nullptr, 0};
+  FloatArray squares_{DType::Float64, nullptr, 0};
+  int64_t adam_step_ = 0;
+  bool last_forward_training_ = false;
   int current_ = 0;
   bool has_previous_ = false;
 };

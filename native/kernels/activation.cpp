@@ -18,12 +18,29 @@ inline T relu(T z) {
   return !(z <= T(0)) ? z : T(0);
 }
 
+template <typename T>
+inline T leaky_relu(T z) {
+  return !(z <= T(0)) ? z : T(kLeakyReluSlope) * z;
+}
+
+template <typename T>
+inline T apply(Activation activation, T z) {
+  switch (activation) {
+    case Activation::Relu: return relu(z);
+    case Activation::Sigmoid: return sigmoid(z);
+    case Activation::Tanh: return std::tanh(z);
+    case Activation::LeakyRelu: return leaky_relu(z);
+    default: return z;
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void activation_forward(T* A, const T* Z, size_t len, Activation activation) {
   switch (activation) {
     case Activation::Linear:
+    case Activation::Softmax:  // rejected by the binding; kept total for safety
       if (A != Z)
         for (size_t i = 0; i < len; ++i) A[i] = Z[i];
       break;
@@ -33,6 +50,12 @@ void activation_forward(T* A, const T* Z, size_t len, Activation activation) {
     case Activation::Sigmoid:
       for (size_t i = 0; i < len; ++i) A[i] = sigmoid(Z[i]);
       break;
+    case Activation::Tanh:
+      for (size_t i = 0; i < len; ++i) A[i] = std::tanh(Z[i]);
+      break;
+    case Activation::LeakyRelu:
+      for (size_t i = 0; i < len; ++i) A[i] = leaky_relu(Z[i]);
+      break;
   }
 }
 
@@ -41,6 +64,7 @@ void activation_backward(T* __restrict dZ, const T* __restrict dA, const T* __re
                          Activation activation) {
   switch (activation) {
     case Activation::Linear:
+    case Activation::Softmax:
       for (size_t i = 0; i < len; ++i) dZ[i] = dA[i];
       break;
     case Activation::Relu:
@@ -53,6 +77,15 @@ void activation_backward(T* __restrict dZ, const T* __restrict dA, const T* __re
         dZ[i] = dA[i] * s * (T(1) - s);
       }
       break;
+    case Activation::Tanh:
+      for (size_t i = 0; i < len; ++i) {
+        const T t = std::tanh(Z[i]);
+        dZ[i] = dA[i] * (T(1) - t * t);
+      }
+      break;
+    case Activation::LeakyRelu:
+      for (size_t i = 0; i < len; ++i) dZ[i] = !(Z[i] <= T(0)) ? dA[i] : T(kLeakyReluSlope) * dA[i];
+      break;
   }
 }
 
@@ -60,6 +93,7 @@ template <typename T>
 void activation_backward_from_output(T* __restrict dZ, const T* __restrict A, size_t len, Activation activation) {
   switch (activation) {
     case Activation::Linear:
+    case Activation::Softmax:
       break;
     case Activation::Relu:
       for (size_t i = 0; i < len; ++i) dZ[i] = !(A[i] <= T(0)) ? dZ[i] : T(0);
@@ -67,6 +101,31 @@ void activation_backward_from_output(T* __restrict dZ, const T* __restrict A, si
     case Activation::Sigmoid:
       for (size_t i = 0; i < len; ++i) dZ[i] = dZ[i] * A[i] * (T(1) - A[i]);
       break;
+    case Activation::Tanh:
+      for (size_t i = 0; i < len; ++i) dZ[i] = dZ[i] * (T(1) - A[i] * A[i]);
+      break;
+    case Activation::LeakyRelu:
+      // leaky relu keeps the sign of z, so A > 0 exactly where z > 0
+      for (size_t i = 0; i < len; ++i) dZ[i] = !(A[i] <= T(0)) ? dZ[i] : T(kLeakyReluSlope) * dZ[i];
+      break;
+  }
+}
+
+template <typename T>
+void softmax_forward(T* A, const T* Z, int n, int m) {
+  const size_t rows = static_cast<size_t>(n);
+  for (int j = 0; j < m; ++j) {
+    const T* z = Z + rows * j;
+    T* a = A + rows * j;
+    T max = z[0];
+    for (size_t i = 1; i < rows; ++i) max = z[i] > max ? z[i] : max;
+    double sum = 0.0;
+    for (size_t i = 0; i < rows; ++i) {
+      a[i] = std::exp(z[i] - max);
+      sum += a[i];
+    }
+    const T scale = static_cast<T>(1.0 / sum);
+    for (size_t i = 0; i < rows; ++i) a[i] *= scale;
   }
 }
 
@@ -78,6 +137,7 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
     T* a = A + rows * j;
     switch (activation) {
       case Activation::Linear:
+      case Activation::Softmax:
         for (size_t i = 0; i < rows; ++i) a[i] = z[i] = z[i] + b[i];
         break;
       case Activation::Relu:
@@ -87,22 +147,24 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
           a[i] = relu(v);
         }
         break;
-      case Activation::Sigmoid:
+      default:
         for (size_t i = 0; i < rows; ++i) {
           const T v = z[i] + b[i];
           z[i] = v;
-          a[i] = sigmoid(v);
+          a[i] = apply(activation, v);
         }
         break;
     }
   }
+  if (activation == Activation::Softmax) softmax_forward(A, Z, n, m);
 }
 
 #define DNN_INSTANTIATE(T)                                                                    \
   template void activation_forward<T>(T*, const T*, size_t, Activation);                      \
   template void activation_backward<T>(T*, const T*, const T*, size_t, Activation);           \
   template void activation_backward_from_output<T>(T*, const T*, size_t, Activation);         \
-  template void bias_activation_forward<T>(T*, T*, const T*, int, int, Activation);
+  template void bias_activation_forward<T>(T*, T*, const T*, int, int, Activation);           \
+  template void softmax_forward<T>(T*, const T*, int, int);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)
 #undef DNN_INSTANTIATE

@@ -28,6 +28,35 @@ double binary_cross_entropy_from_logits(const T* Z, const T* Y, int n, int m) {
 }
 
 template <typename T>
+double categorical_cross_entropy(const T* AL, const T* Y, int n, int m) {
+  const size_t len = static_cast<size_t>(n) * static_cast<size_t>(m);
+  double sum = 0.0;
+  for (size_t i = 0; i < len; ++i)
+    if (Y[i] != T(0)) sum += static_cast<double>(Y[i]) * std::log(static_cast<double>(AL[i]));
+  return -sum / m;
+}
+
+template <typename T>
+double categorical_cross_entropy_from_logits(const T* Z, const T* Y, int n, int m) {
+  const size_t rows = static_cast<size_t>(n);
+  double sum = 0.0;
+  for (int j = 0; j < m; ++j) {
+    const T* z = Z + rows * j;
+    const T* y = Y + rows * j;
+    double max = z[0];
+    for (size_t i = 1; i < rows; ++i) max = z[i] > max ? static_cast<double>(z[i]) : max;
+    double exps = 0.0, label_mass = 0.0, dot = 0.0;
+    for (size_t i = 0; i < rows; ++i) {
+      exps += std::exp(static_cast<double>(z[i]) - max);
+      label_mass += y[i];
+      if (y[i] != T(0)) dot += static_cast<double>(y[i]) * z[i];
+    }
+    sum += label_mass * (max + std::log(exps)) - dot;
+  }
+  return sum / m;
+}
+
+template <typename T>
 void binary_cross_entropy_backward(T* __restrict dAL, const T* __restrict AL, const T* __restrict Y, size_t len) {
   for (size_t i = 0; i < len; ++i) dAL[i] = -(Y[i] / AL[i] - (T(1) - Y[i]) / (T(1) - AL[i]));
 }
@@ -40,6 +69,8 @@ void sigmoid_cross_entropy_backward(T* __restrict dZ, const T* __restrict AL, co
 #define DNN_INSTANTIATE(T)                                                            \
   template double binary_cross_entropy<T>(const T*, const T*, int, int);              \
   template double binary_cross_entropy_from_logits<T>(const T*, const T*, int, int);  \
+  template double categorical_cross_entropy<T>(const T*, const T*, int, int);         \
+  template double categorical_cross_entropy_from_logits<T>(const T*, const T*, int, int); \
   template void binary_cross_entropy_backward<T>(T*, const T*, const T*, size_t);     \
   template void sigmoid_cross_entropy_backward<T>(T*, const T*, const T*, size_t);
 DNN_INSTANTIATE(float)

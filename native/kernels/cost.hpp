@@ -16,12 +16,23 @@ double binary_cross_entropy(const T* AL, const T* Y, int n, int m);
 template <typename T>
 double binary_cross_entropy_from_logits(const T* Z, const T* Y, int n, int m);
 
+// Categorical cross-entropy of softmax outputs AL (n, m) against one-hot (or soft) labels Y (n, m):
+// cost = -(1/m) Σ Y log AL; zero-weight terms count 0.
+template <typename T>
+double categorical_cross_entropy(const T* AL, const T* Y, int n, int m);
+
+// The same cost from the logits Z (AL = softmax of each column): Σ_columns [(Σ_k y_k) logsumexp(z) - Σ_k y_k z_k] / m,
+// finite for every finite Z.
+template <typename T>
+double categorical_cross_entropy_from_logits(const T* Z, const T* Y, int n, int m);
+
 // dAL (len) = -(Y / AL - (1 - Y) / (1 - AL))   (the tutorial's dAL, fed to sigmoid_backward)
 template <typename T>
 void binary_cross_entropy_backward(T* dAL, const T* AL, const T* Y, size_t len);
 
-// dZ (len) = AL - Y: sigmoid backward and cross-entropy backward fused; the same value as the dAL route,
-// without its division by AL (1 - AL).
+// dZ (len) = AL - Y: the output activation's backward fused with its cross-entropy's backward, for sigmoid with
+// binary cross-entropy and for softmax with categorical cross-entropy alike (for sigmoid, the same value as the
+// dAL route without its division by AL (1 - AL)).
 template <typename T>
 void sigmoid_cross_entropy_backward(T* dZ, const T* AL, const T* Y, size_t len);
 

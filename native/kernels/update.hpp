@@ -1,4 +1,5 @@
-// Parameter updates. Every buffer is flat, `len` elements.
+// Parameter updates (gradient descent, momentum, Adam) and the small passes around them. Every buffer is flat,
+// `len` elements; outputs first.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +15,25 @@ void sgd_update(T* param, const T* grad, size_t len, T learning_rate);
 template <typename T>
 void sgd_update_into(T* next, const T* param, const T* grad, size_t len, T learning_rate);
 
-// true when every element of x (len) is finite
+// Momentum (the course's form): velocity = beta · velocity + (1 - beta) · grad; next = param - learning_rate · velocity.
+// velocity is updated in place; next may equal param.
 template <typename T>
-bool all_finite(const T* x, size_t len);
+void momentum_update_into(T* next, const T* param, const T* grad, T* velocity, size_t len, T learning_rate, T beta);
 
-}  // namespace dnn
+// Adam (the course's form), step t >= 1: v = β1 v + (1 - β1) g; s = β2 s + (1 - β2) g²;
+// v̂ = v / (1 - β1^t); ŝ = s / (1 - β2^t); next = param - learning_rate · v̂ / (√ŝ + epsilon).
+// v and s are updated in place; next may equal param.
+template <typename T>
+void adam_update_into(T* next, const T* param, const T* grad, T* v, T* s, size_t len, T learning_rate, T beta1, T beta2,
+                      T epsilon, int64_t t);
 
-namespace dnn {
+// y (len) += alpha · x (len)
+template <typename T>
+void add_scaled(T* y, const T* x, size_t len, T alpha);
+
+// Σ x², accumulated in double
+template <typename T>
+double sum_of_squares(const T* x, size_t len);
 
 // out (n, count) = X (n, ·)[:, indices[0..count)]: columns gathered in the given order (a shuffled mini-batch
 // pass); indices are trusted to be in range (the binding checks them).
