@@ -33,6 +33,8 @@ export interface Progress {
   /** examples processed so far in this fit */
   examples: number;
   elapsedMs: number;
+  /** set on the report at the end of each mini-batch epoch: that epoch's example-weighted mean cost (the recorded cost) */
+  epochCost?: number;
 }
 
 export interface FitOptions {
@@ -354,9 +356,9 @@ export class Model {
     const result: FitResult = { costs: [], costAt: [], iterations: 0, epochs: 0, elapsedMs: 0, examplesPerSecond: 0, aborted: false };
     const started = performance.now();
     let examples = 0, lastCost = NaN;
-    const report = (iteration: number, epoch: number) => {
+    const report = (iteration: number, epoch: number, epochCost?: number) => {
       if (onProgress !== undefined)
-        onProgress({ iteration, totalIterations: iterations, epoch, epochs, cost: lastCost, examples, elapsedMs: performance.now() - started });
+        onProgress({ iteration, totalIterations: iterations, epoch, epochs, cost: lastCost, examples, elapsedMs: performance.now() - started, ...(epochCost === undefined ? {} : { epochCost }) });
     };
     const finish = () => {
       network.syncParameters();
@@ -420,7 +422,7 @@ export class Model {
         result.epochs = epoch + 1;
         result.costs.push(epochCost / m);
         result.costAt.push(epoch);
-        report(step, epoch);
+        report(step, epoch, epochCost / m);
       }
       return finish();
     } catch (error) {
