@@ -18,13 +18,15 @@ function packageRoot(): string {
 export const root = packageRoot();
 
 function load(): typeof Native {
+  // DNN_NATIVE_BINARY: load this addon file instead (scripts/sanitize.sh points it at the sanitizer build)
+  const explicit = process.env.DNN_NATIVE_BINARY;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('node-gyp-build')(root);
+    return explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `dnn-native: the native addon could not be loaded (${reason.split('\n')[0]}). ` +
+      `dnn-native: the native addon${explicit ? ` ${explicit} (DNN_NATIVE_BINARY)` : ''} could not be loaded (${reason.split('\n')[0]}). ` +
         'Build it with `npm run build:native` (needs cmake, a C++ compiler and OpenBLAS: apt-get install libopenblas-dev).',
     );
   }

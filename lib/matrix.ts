@@ -9,8 +9,14 @@ export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float32Array ? 'float32' : 'float64';
 }
 
-export function allocate(dtype: DType, length: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+/** A zeroed array; a size this process cannot allocate is a RangeError that says so (with what it was for). */
+export function allocate(dtype: DType, length: number, what = 'an array'): FloatArray {
+  try {
+    return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RangeError(`cannot allocate ${what} of ${length} ${dtype} values (${(length * (dtype === 'float32' ? 4 : 8)).toExponential(2)} bytes): ${error.message}`);
+  }
 }
 
 export function requireDType(value: unknown, name: string): DType {
@@ -45,7 +51,7 @@ export class Matrix<A extends FloatArray = FloatArray> {
   static zeros(rows: number, cols: number, dtype: DType = 'float64'): Matrix {
     requireDimension(rows, 'rows');
     requireDimension(cols, 'cols');
-    return new Matrix(rows, cols, allocate(requireDType(dtype, 'dtype'), rows * cols));
+    return new Matrix(rows, cols, allocate(requireDType(dtype, 'dtype'), rows * cols, `a ${rows} x ${cols} matrix`));
   }
 
   /** From a list of rows (the tutorial's and numpy's nesting), converted to column-major storage. */

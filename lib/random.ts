@@ -2,8 +2,8 @@
 // initialisers of the tutorial and the course built on it.
 import { randomInt } from 'node:crypto';
 import native from './binding';
-import { describe } from './checks';
-import { Matrix } from './matrix';
+import { describe, requireDimension } from './checks';
+import { Matrix, allocate } from './matrix';
 
 export type InitScheme = 'small' | 'lecun' | 'he';
 
@@ -34,26 +34,29 @@ export class RandomState {
 
   /** np.random.randn(rows, cols): numpy fills row by row; stored here column-major as float64. */
   randn(rows: number, cols: number): Matrix<Float64Array> {
-    const drawn = new Float64Array(rows * cols);
+    const drawn = allocate('float64', requireDimension(rows, 'rows') * requireDimension(cols, 'cols'), `a ${rows} x ${cols} matrix`) as Float64Array;
     this.state.standardNormal(drawn);
     return rowMajorToMatrix(drawn, rows, cols);
   }
 
   /** np.random.rand(rows, cols) */
   rand(rows: number, cols: number): Matrix<Float64Array> {
-    const drawn = new Float64Array(rows * cols);
+    const drawn = allocate('float64', requireDimension(rows, 'rows') * requireDimension(cols, 'cols'), `a ${rows} x ${cols} matrix`) as Float64Array;
     this.state.uniform(drawn);
     return rowMajorToMatrix(drawn, rows, cols);
   }
 
   /** np.random.randn(n) as a flat array */
   standardNormal(out: Float64Array): Float64Array {
+    if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describe(out)}`);
     this.state.standardNormal(out);
     return out;
   }
 
   /** np.random.permutation(n) */
   permutation(n: number): Uint32Array {
+    requireDimension(n, 'n');
+    if (n > 0xffffffff) throw new RangeError(`n must be at most 4294967295, got ${n}`);
     const values = new Uint32Array(n);
     for (let i = 0; i < n; i++) values[i] = i;
     this.state.shuffle(values);
@@ -62,6 +65,7 @@ export class RandomState {
 
   /** np.random.shuffle(values), in place */
   shuffle(values: Uint32Array): Uint32Array {
+    if (!(values instanceof Uint32Array)) throw new TypeError(`values must be a Uint32Array, got ${describe(values)}`);
     this.state.shuffle(values);
     return values;
   }

@@ -33,12 +33,13 @@ export interface InitializeOptions {
 /** initialize_parameters_deep(layer_dims): { W1, b1, ..., WL, bL }, W_l (n_l, n_{l-1}), b_l zeros (n_l, 1). */
 export function initializeParametersDeep(layerDims: readonly number[], options: InitializeOptions = {}): Parameters {
   const dims = requireLayerDims(layerDims);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { seed, init, dtype }, got ${describe(options)}`);
   const init = requireInit(options.init ?? 'small', 'options.init');
   const dtype = requireDType(options.dtype ?? 'float64', 'options.dtype');
   const rng = new RandomState(options.seed === undefined ? freshSeed() : requireSeed(options.seed, 'options.seed'));
   const parameters: Parameters = {};
   for (let l = 1; l < dims.length; l++) {
-    const W = allocate(dtype, dims[l] * dims[l - 1]);
+    const W = allocate(dtype, dims[l] * dims[l - 1], `W${l} (${dims[l]} x ${dims[l - 1]})`);
     W.set(drawWeights(rng, dims[l], dims[l - 1], init));
     parameters[`W${l}`] = new Matrix(dims[l], dims[l - 1], W);
     parameters[`b${l}`] = Matrix.zeros(dims[l], 1, dtype);
@@ -80,6 +81,11 @@ export function layerCount(parameters: Parameters, name = 'parameters'): number 
   let L = 0;
   while (`W${L + 1}` in parameters) L++;
   if (L === 0) throw new TypeError(`${name} has no W1`);
+  // a gap (W1, W3 without W2) would otherwise silently drop the later layers
+  for (const key of Object.keys(parameters)) {
+    const match = /^([Wb])(\d+)$/.exec(key);
+    if (match && Number(match[2]) > L) throw new TypeError(`${name} has ${key} but no W${L + 1}: layers must be numbered 1..L without gaps`);
+  }
   for (let l = 1; l <= L; l++) {
     const W = requireMatrix(parameters[`W${l}`], `${name}.W${l}`);
     const b = requireMatrix(parameters[`b${l}`], `${name}.b${l}`);
@@ -183,12 +189,16 @@ export function modelBackward(AL: Matrix, Y: Matrix, caches: LinearActivationCac
   checkPredictionAndLabels(AL, Y);
   if (!Array.isArray(caches) || caches.length === 0) throw new TypeError(`caches must be a non-empty array of layer caches, got ${describe(caches)}`);
   const L = caches.length;
-  // Check every cache before computing anything.
+  // Check every cache, and that they chain (each layer's input is the previous layer's output size, one batch
+  // size, one dtype), before computing anything.
   caches.forEach((cache, i) => {
     if (!Array.isArray(cache) || cache.length !== 2) throw new TypeError(`caches[${i}] must be [linearCache, Z], got ${describe(cache)}`);
-    const [, W] = checkLinearCache(cache[0], `caches[${i}][0]`);
-    requireSameDType(W, `caches[${i}] W`, AL, 'AL');
+    const [A_prev, W] = checkLinearCache(cache[0], `caches[${i}][0]`);
+    requireSameDType(W, `caches[${i}][0] W`, AL, 'AL');
+    requireShape(A_prev, `caches[${i}][0] A_prev`, W.cols, AL.cols, '(the batch size of AL)');
+    if (i > 0) requireShape(W, `caches[${i}][0] W`, W.rows, caches[i - 1][0][1].rows, `(caches[${i - 1}]'s W has ${caches[i - 1][0][1].rows} rows)`);
     requireMatrix(cache[1], `caches[${i}][1] (Z)`);
+    requireSameDType(cache[1], `caches[${i}][1] (Z)`, AL, 'AL');
     requireShape(cache[1], `caches[${i}][1] (Z)`, W.rows, AL.cols);
   });
   requireShape(AL, 'AL', caches[L - 1][1].rows, caches[L - 1][1].cols, '(the last layer\'s Z)');

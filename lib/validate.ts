@@ -8,6 +8,9 @@ export function requireMatrix(value: unknown, name: string): Matrix {
     const what = Array.isArray(value) ? 'an Array (use Matrix.fromRows)' : ArrayBuffer.isView(value) ? value.constructor.name : value === null ? 'null' : typeof value;
     throw new TypeError(`${name} must be a Matrix, got ${what}`);
   }
+  // a Matrix whose buffer was detached (transferred) since it was made
+  if (value.data.length !== value.rows * value.cols)
+    throw new RangeError(`${name}'s data has ${value.data.length} elements, expected ${value.rows * value.cols} (${value.rows} x ${value.cols}); was its buffer transferred?`);
   return value;
 }
 

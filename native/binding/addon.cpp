@@ -56,7 +56,7 @@ Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
   Args args(info, "parameterCount");
   args.require_count(1);
   const std::vector<int> dims = layer_dims(args, info[0]);
-  return Napi::Number::New(info.Env(), static_cast<double>(network_parameter_count(dims.data(), static_cast<int>(dims.size()) - 1)));
+  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, 1).params));
 }
 
 Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
@@ -64,7 +64,7 @@ Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
   args.require_count(2);
   const std::vector<int> dims = layer_dims(args, info[0]);
   const int capacity = args.dimension(1, "capacity");
-  return Napi::Number::New(info.Env(), static_cast<double>(network_workspace_length(dims.data(), static_cast<int>(dims.size()) - 1, capacity)));
+  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).workspace));
 }
 
 Napi::Value MaskLength(const Napi::CallbackInfo& info) {
@@ -72,7 +72,7 @@ Napi::Value MaskLength(const Napi::CallbackInfo& info) {
   args.require_count(2);
   const std::vector<int> dims = layer_dims(args, info[0]);
   const int capacity = args.dimension(1, "capacity");
-  return Napi::Number::New(info.Env(), static_cast<double>(network_mask_length(dims.data(), static_cast<int>(dims.size()) - 1, capacity)));
+  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).masks));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "activation.hpp"
 
@@ -70,31 +71,35 @@ class Args {
     return "an object";
   }
 
-  FloatArray float_array(size_t index, const char* name) const {
-    const Napi::Value value = info_[index];
+  FloatArray float_array(size_t index, const char* name) const { return float_array_of(info_[index], name); }
+
+  // Works for typed arrays over ArrayBuffers and SharedArrayBuffers alike (napi_get_typedarray_info gives the data
+  // pointer for both). A detached buffer reports length 0; every caller requires a positive length.
+  FloatArray float_array_of(const Napi::Value& value, const std::string& name) const {
     if (value.IsTypedArray()) {
-      const Napi::TypedArray typed = value.As<Napi::TypedArray>();
-      const napi_typedarray_type type = typed.TypedArrayType();
-      if (type == napi_float32_array || type == napi_float64_array) {
-        const DType dtype = type == napi_float32_array ? DType::Float32 : DType::Float64;
-        const size_t length = typed.ElementLength();
-        // A detached buffer reports length 0 and no data; every caller requires a positive length.
-        void* data = length == 0 ? nullptr
-                                 : static_cast<uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
-        return {dtype, data, length};
-      }
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      if (napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+          (type == napi_float32_array || type == napi_float64_array))
+        return {type == napi_float32_array ? DType::Float32 : DType::Float64, length == 0 ? nullptr : data, length};
     }
-    type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + describe(value));
+    type_error(name + " must be a Float32Array or Float64Array, got " + describe(value));
   }
 
   // A Float32Array/Float64Array or null (an optional output).
   bool is_null(size_t index) const { return info_[index].IsNull() || info_[index].IsUndefined(); }
 
-  Napi::Uint32Array uint32_array(size_t index, const char* name) const {
+  // A Uint32Array (over an ArrayBuffer or a SharedArrayBuffer): its data and length.
+  std::pair<uint32_t*, size_t> uint32_array(size_t index, const char* name) const {
     const Napi::Value value = info_[index];
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (!value.IsTypedArray() || napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint32_array)
       type_error(std::string(name) + " must be a Uint32Array, got " + describe(value));
-    return value.As<Napi::Uint32Array>();
+    return {static_cast<uint32_t*>(data), length};
   }
 
   // A positive integer that fits BLAS's int.
@@ -159,6 +164,14 @@ class Args {
       range_error(std::string(a_name) + " and " + b_name + " share memory; pass separate buffers");
   }
 
+  // n · m, or a RangeError naming what is too large: sizes are checked before any multiplication can wrap.
+  size_t checked_product(size_t a, size_t b, const std::string& what) const {
+    size_t result;
+    if (__builtin_mul_overflow(a, b, &result) || result > kMaxElements) range_error(what + " is too large (more than 2^53 elements)");
+    return result;
+  }
+  static constexpr size_t kMaxElements = size_t(1) << 53;
+
   static std::string number_text(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
@@ -176,5 +189,23 @@ class Args {
   Napi::Env env_;
   const char* function_;
 };
+
+// The sizes of a network's flat buffers, computed with overflow checks (a RangeError naming layerDims or capacity
+// instead of a wrapped size): the values network_parameter_count / _workspace_length / _mask_length return.
+struct NetworkSizes {
+  size_t params, workspace, masks;
+};
+
+inline NetworkSizes checked_network_sizes(const Args& args, const std::vector<int>& dims, size_t capacity) {
+  size_t params = 0, units = 0;
+  for (size_t l = 1; l < dims.size(); ++l) {
+    params += args.checked_product(static_cast<size_t>(dims[l]), static_cast<size_t>(dims[l - 1]) + 1, "layerDims: a layer");
+    units += static_cast<size_t>(dims[l]);
+    if (params > Args::kMaxElements) args.range_error("layerDims: the network is too large (more than 2^53 parameters)");
+  }
+  const size_t output = static_cast<size_t>(dims.back());
+  return {params, args.checked_product(2 * units + output, capacity, "layerDims and capacity: the workspace"),
+          args.checked_product(units - output, capacity, "layerDims and capacity: the dropout masks")};
+}
 
 }  // namespace dnn::binding

@@ -340,15 +340,14 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   args.require_count(4);
   const FloatArray out = args.float_array(0, "out"), X = args.float_array(1, "X");
   const int n = args.dimension(2, "n");
-  const Napi::Uint32Array indices = args.uint32_array(3, "indices");
+  const auto [index, count] = args.uint32_array(3, "indices");
   args.require_same_dtype(out, "out", X, "X");
   args.require_positive_length(X, "X");
   if (X.length % static_cast<size_t>(n) != 0)
     args.range_error("X has " + std::to_string(X.length) + " elements, not a whole number of columns of n = " + std::to_string(n));
-  const size_t columns = X.length / n, count = indices.ElementLength();
+  const size_t columns = X.length / n;
   if (count == 0) args.range_error("indices is empty");
   args.require_length(out, "out", n, count);
-  const uint32_t* index = indices.Data();
   for (size_t j = 0; j < count; ++j)
     if (index[j] >= columns)
       args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) + " is not a column of X (it has " + std::to_string(columns) + ")");

@@ -46,7 +46,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       args.range_error("activations has " + std::to_string(activations_array.Length()) + " entries, expected one per layer (" + std::to_string(L) + ")");
     for (uint32_t i = 0; i < activations_array.Length(); ++i) {
       const Napi::Value code = activations_array.Get(i);
-      const double v = code.IsNumber() ? code.As<Napi::Number>().DoubleValue() : -1;
+      if (!code.IsNumber())
+        args.type_error("activations[" + std::to_string(i) + "] must be an activation code (a number), got " + Args::describe(code));
+      const double v = code.As<Napi::Number>().DoubleValue();
       if (!(v >= 0 && v < kActivationCount) || v != static_cast<int>(v))
         args.range_error("activations[" + std::to_string(i) + "] must be an activation code from 0 to " + std::to_string(kActivationCount - 1));
       activations_.push_back(static_cast<Activation>(static_cast<int>(v)));
@@ -59,12 +61,13 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       args.range_error("a softmax output needs at least 2 units (classes), got " + std::to_string(dims_.back()));
 
     capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
-    params_[0] = bind(args, spec, "params", network_parameter_count(dims_.data(), L));
+    sizes_ = checked_network_sizes(args, dims_, static_cast<size_t>(capacity_));
+    params_[0] = bind(args, spec, "params", sizes_.params);
     dtype_ = params_[0].dtype;
     const Napi::Value next = spec.Get("nextParams");
     if (!next.IsNull() && !next.IsUndefined()) params_[1] = bind(args, spec, "nextParams", params_[0].length);
     grads_ = bind(args, spec, "grads", params_[0].length);
-    workspace_ = bind(args, spec, "workspace", network_workspace_length(dims_.data(), L, capacity_));
+    workspace_ = bind(args, spec, "workspace", sizes_.workspace);
     read_training_options(args, spec, L);
     const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},
                                                       {workspace_, "workspace"}, {masks_, "masks"}, {velocity_, "velocity"},
@@ -76,18 +79,18 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
  private:
   FloatArray bind(const Args& args, const Napi::Object& spec, const char* name, size_t expected_length) {
     const Napi::Value value = spec.Get(name);
-    if (!value.IsTypedArray()) args.type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + Args::describe(value));
-    const Napi::TypedArray typed = value.As<Napi::TypedArray>();
-    const napi_typedarray_type type = typed.TypedArrayType();
-    if (type != napi_float32_array && type != napi_float64_array)
-      args.type_error(std::string(name) + " must be a Float32Array or Float64Array, got " + Args::describe(value));
-    const DType dtype = type == napi_float32_array ? DType::Float32 : DType::Float64;
-    if (!buffers_.empty() && dtype != dtype_) args.type_error(std::string(name) + " is a " + dtype_name(dtype) + " but params is a " + dtype_name(dtype_) + "; use one dtype per network");
-    FloatArray array{dtype, nullptr, typed.ElementLength()};
+    const FloatArray array = args.float_array_of(value, name);
+    if (!bound_.empty() && array.dtype != dtype_)
+      args.type_error(std::string(name) + " is a " + dtype_name(array.dtype) + " but params is a " + dtype_name(dtype_) + "; use one dtype per network");
     args.require_length(array, name, expected_length);
-    array.data = static_cast<uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
-    // Keep the buffer alive for as long as this network holds its address.
-    buffers_.push_back(Napi::Persistent(typed.ArrayBuffer()));
+    // A resizable buffer could shrink under the addresses this network keeps: refuse it.
+    const Napi::Value buffer = value.As<Napi::Object>().Get("buffer");
+    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("resizable").ToBoolean().Value())
+      args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
+    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
+      args.type_error(std::string(name) + " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
+    // Keep the array (and so its memory) alive for as long as this network holds its address.
+    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length});
     return array;
   }
 
@@ -124,7 +127,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         any = any || v < 1;
       }
       if (any) {
-        masks_ = bind(args, spec, "masks", network_mask_length(dims_.data(), L, capacity_));
+        masks_ = bind(args, spec, "masks", sizes_.masks);
         const double seed = optional_number(args, spec, "dropoutSeed", 0, 0, 4294967295.0, true, true);
         if (seed != static_cast<double>(static_cast<uint32_t>(seed))) args.range_error("dropoutSeed must be an integer from 0 to 4294967295");
         dropout_rng_.reseed(static_cast<uint32_t>(seed));
@@ -142,10 +145,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (optimizer_ == Optimizer::Adam) squares_ = bind(args, spec, "squares", params_[0].length);
   }
 
-  // A transferred (detached) buffer no longer owns the memory this network points at.
+  // Each call re-reads every bound array: a detached (transferred) buffer reports length 0 and no longer owns the
+  // memory this network points at.
   void require_attached(const Args& args) {
-    for (const auto& buffer : buffers_)
-      if (buffer.Value().IsDetached()) args.type_error("one of the network's buffers was detached (transferred); build a new network");
+    for (const BoundArray& bound : bound_) {
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      if (napi_get_typedarray_info(args.env(), bound.array.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+          length != bound.length || data != bound.data)
+        args.type_error(std::string(bound.name) + "'s buffer was detached (transferred) or changed; build a new network");
+    }
+  }
+
+  // The batch must not overlap any buffer the network writes.
+  void require_outside_network(const Args& args, const FloatArray& batch, const char* name) const {
+    for (const BoundArray& bound : bound_)
+      args.require_disjoint(batch, name, FloatArray{dtype_, bound.data, bound.length}, bound.name);
   }
 
   template <typename T>
@@ -185,10 +201,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (b.m > capacity_) args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
     if (b.X.dtype != dtype_) args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(b.X, "X", dims_.front(), b.m);
+    require_outside_network(args, b.X, "X");
     if (y_index != SIZE_MAX) {
       b.Y = args.float_array(y_index, "Y");
       if (b.Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(b.Y.dtype) + " but the network is " + dtype_name(dtype_));
       args.require_length(b.Y, "Y", dims_.back(), b.m);
+      require_outside_network(args, b.Y, "Y");
     }
     require_attached(args);
     return b;
@@ -225,6 +243,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (m > capacity_) args.range_error("m = " + std::to_string(m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
     if (Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(Y, "Y", dims_.back(), m);
+    require_outside_network(args, Y, "Y");
     require_attached(args);
     const bool with_penalty = info.Length() <= 2 || info[2].ToBoolean().Value();
     double cost = 0;
@@ -329,7 +348,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   FloatArray params_[2] = {{DType::Float64, nullptr, 0}, {DType::Float64, nullptr, 0}};
   FloatArray grads_{DType::Float64, nullptr, 0};
   FloatArray workspace_{DType::Float64, nullptr, 0};
-  std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
+  struct BoundArray {
+    Napi::ObjectReference array;
+    const char* name;
+    void* data;
+    size_t length;
+  };
+  std::vector<BoundArray> bound_;
+  NetworkSizes sizes_{0, 0, 0};
   double l2_ = 0.0;
   std::vector<double> keep_prob_;
   FloatArray masks_{DType::Float64, nullptr, 0};

@@ -68,8 +68,8 @@ class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
   Napi::Value Shuffle(const Napi::CallbackInfo& info) {
     Args args(info, "RandomState.shuffle");
     args.require_count(1);
-    Napi::Uint32Array values = args.uint32_array(0, "values");
-    state_.shuffle(values.Data(), values.ElementLength());
+    const auto [values, length] = args.uint32_array(0, "values");
+    state_.shuffle(values, length);
     return info.Env().Undefined();
   }
 

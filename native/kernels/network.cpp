@@ -26,7 +26,7 @@ struct LayerPointers {
 template <typename T>
 LayerPointers<T> layer_params(T* base, const int* dims, int layer /* 1..L */) {
   size_t offset = 0;
-  for (int l = 1; l < layer; ++l) offset += static_cast<size_t>(dims[l]) * (dims[l - 1] + 1);
+  for (int l = 1; l < layer; ++l) offset += static_cast<size_t>(dims[l]) * (static_cast<size_t>(dims[l - 1]) + 1);
   T* W = base + offset;
   return {W, W + static_cast<size_t>(dims[layer]) * dims[layer - 1]};
 }
