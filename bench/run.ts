@@ -1,0 +1,271 @@
+// `npm run bench [-- --quick]`: the whole benchmark in one run, so every ratio compares numbers taken together.
+//   1. the native bench (bench/native/bench_kernels.cpp, built on demand): the raw cblas GEMM ceiling for each
+//      workload's exact shapes, the kernels, and network_train_step in plain C++;
+//   2. the Model from JavaScript (one N-API call per step), float64 and float32, against that ceiling;
+//   3. baselines on the same shapes: the plain TypeScript implementation (lib/reference.ts) and the tutorial's
+//      numpy code (bench/numpy_baseline.py, when python3 with numpy is present);
+//   4. N-API overhead per call, memory per training step, peak RSS, event-loop lag while fitAsync trains.
+// Prints a markdown report and writes JSON to bench/results/.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import native, { root } from '../lib/binding';
+import { Matrix, Model, RandomState, blasInfo, getNumThreads } from '../lib/index';
+import { parameterCount, trainReference } from '../lib/reference';
+
+const quick = process.argv.includes('--quick');
+v8.setFlagsFromString('--expose-gc');
+const gc: () => void = vm.runInNewContext('gc');
+
+interface Workload {
+  name: string;
+  dims: number[];
+  m: number;
+}
+const WORKLOADS: Workload[] = [
+  { name: 'W1', dims: [4, 3, 2, 2, 1], m: 4 },
+  { name: 'W2', dims: [12288, 20, 7, 5, 1], m: 209 },
+  { name: 'W3', dims: [784, 128, 64, 1], m: 1024 },
+  { name: 'W4', dims: [2048, 1024, 512, 1], m: 2048 },
+];
+const DTYPES = ['float64', 'float32'] as const;
+type DType = (typeof DTYPES)[number];
+
+/** 2·m·(2·Σ_l n_l·n_{l-1} + Σ_{l≥2} n_l·n_{l-1}): forward, dW, and dA_prev except dA0. */
+function flopsPerIteration({ dims, m }: Workload): number {
+  let all = 0, firstLayer = dims[1] * dims[0];
+  for (let l = 1; l < dims.length; l++) all += dims[l] * dims[l - 1];
+  return 2 * m * (2 * all + (all - firstLayer));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median ms per call of fn(), over `repeats` samples of enough calls to last `sampleMs`, after a warm-up. */
+function timeIt(fn: (count: number) => void, { sampleMs = quick ? 60 : 250, repeats = quick ? 3 : 7 } = {}): { median: number; min: number } {
+  fn(1);
+  // calibrate: how many calls fill a sample
+  let count = 1;
+  for (;;) {
+    const t = performance.now();
+    fn(count);
+    const elapsed = performance.now() - t;
+    if (elapsed >= sampleMs / 4 || count >= 1 << 24) {
+      count = Math.max(1, Math.round((count * sampleMs) / Math.max(elapsed, 1e-3)));
+      break;
+    }
+    count *= 4;
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    fn(count);
+    samples.push((performance.now() - t) / count);
+  }
+  return { median: median(samples), min: Math.min(...samples) };
+}
+
+function data(w: Workload, dtype: DType) {
+  const rng = new RandomState(1);
+  const X = rng.rand(w.dims[0], w.m).astype(dtype);
+  const Y = Matrix.zeros(w.dims[w.dims.length - 1], w.m, dtype);
+  const labels = rng.rand(1, Y.data.length).data;
+  for (let i = 0; i < Y.data.length; i++) Y.data[i] = labels[i] < 0.5 ? 1 : 0;
+  return { X, Y };
+}
+
+// ------------------------------------------------------------------ 1. the native bench
+function nativeBench(): any | null {
+  const buildDir = path.join(root, 'build-bench');
+  const binary = path.join(buildDir, 'dnn_bench_kernels');
+  const sources = ['bench/native/bench_kernels.cpp', ...fs.readdirSync(path.join(root, 'native/kernels')).map((f) => `native/kernels/${f}`)];
+  const newest = Math.max(...sources.map((f) => fs.statSync(path.join(root, f)).mtimeMs));
+  if (!fs.existsSync(binary) || fs.statSync(binary).mtimeMs < newest) {
+    console.error('bench: building the native kernel bench (build-bench/)');
+    const configure = spawnSync('cmake', ['-S', root, '-B', buildDir, '-DDNN_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const build = configure.status === 0 && spawnSync('cmake', ['--build', buildDir, '--target', 'dnn_bench_kernels', '-j', '2'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!build || build.status !== 0) {
+      console.error('bench: could not build the native bench; its sections are skipped');
+      return null;
+    }
+  }
+  console.error('bench: native kernels and GEMM ceiling ...');
+  const run = spawnSync(binary, [...(quick ? ['--quick'] : []), '--json', '-'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (run.status !== 0) {
+    console.error(`bench: the native bench failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
+    return null;
+  }
+  return { json: JSON.parse(run.stdout), markdown: run.stderr };
+}
+
+// ------------------------------------------------------------------ 3b. numpy
+function numpyBaseline(): any | null {
+  const probe = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return null;
+  console.error('bench: the tutorial\'s numpy code ...');
+  const run = spawnSync('python3', [path.join(root, 'bench', 'numpy_baseline.py'), ...(quick ? ['--quick'] : []), '--json', '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) {
+    console.error(`bench: numpy baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
+    return null;
+  }
+  return JSON.parse(run.stdout);
+}
+
+// ------------------------------------------------------------------ 2. the Model from JavaScript
+function modelStep(w: Workload, dtype: DType) {
+  const { X, Y } = data(w, dtype);
+  const model = new Model({ layerDims: w.dims, dtype, init: 'he', seed: 1 });
+  // A tiny learning rate keeps the parameters (and so the work) the same from step to step.
+  const costEvery = 1 << 30;
+  return timeIt((count) => void model.fit(X, Y, { iterations: count, learningRate: 1e-6, costEvery }), w.name === 'W4' ? { sampleMs: quick ? 400 : 1500, repeats: quick ? 3 : 5 } : {});
+}
+
+// ------------------------------------------------------------------ 3a. plain TypeScript
+function typescriptStep(w: Workload, dtype: DType) {
+  const { X, Y } = data(w, dtype);
+  const params = dtype === 'float32' ? new Float32Array(parameterCount(w.dims)) : new Float64Array(parameterCount(w.dims));
+  params.set(new RandomState(2).randn(1, params.length).data.map((v) => v * 0.01));
+  const big = flopsPerIteration(w) > 1e9;
+  if (big && quick) return null; // W4 takes tens of seconds per iteration in plain TypeScript
+  if (big) {
+    // one timed iteration: at plain-loop speed it takes tens of seconds
+    const t = performance.now();
+    trainReference(w.dims, params, X.data, Y.data, w.m, 1e-6, 1);
+    const ms = performance.now() - t;
+    return { median: ms, min: ms };
+  }
+  return timeIt((count) => void trainReference(w.dims, params, X.data, Y.data, w.m, 1e-6, count), { sampleMs: quick ? 100 : 300, repeats: quick ? 3 : 5 });
+}
+
+// ------------------------------------------------------------------ 4. overheads, memory, event loop
+function napiOverhead() {
+  const W = new Float64Array(1), A = new Float64Array(1), b = new Float64Array(1), Z = new Float64Array(1);
+  const perCall = timeIt((count) => {
+    for (let i = 0; i < count; i++) native.linearForward(Z, W, A, b, 1, 1, 1);
+  });
+  const noop = timeIt((count) => {
+    for (let i = 0; i < count; i++) native.getNumThreads();
+  });
+  return { linearForward1x1Ns: perCall.median * 1e6, emptyCallNs: noop.median * 1e6 };
+}
+
+/**
+ * Bytes allocated per training step: a fit's set-up (shuffled copies, batch views) is per fit, so compare a short
+ * and a long fit and divide the difference by the extra steps. ArrayBuffer bytes count typed arrays and native
+ * buffers; the JS heap figure is an upper bound (no collection is forced in between).
+ */
+function memoryPerStep() {
+  const w = WORKLOADS[2];
+  const { X, Y } = data(w, 'float32');
+  const model = new Model({ layerDims: w.dims, dtype: 'float32', seed: 1 });
+  model.fit(X, Y, { batchSize: 128, epochs: 1, learningRate: 1e-6 });
+  const measure = (epochs: number) => {
+    gc();
+    const before = process.memoryUsage();
+    model.fit(X, Y, { batchSize: 128, epochs, learningRate: 1e-6 });
+    const after = process.memoryUsage();
+    return { arrayBuffers: after.arrayBuffers - before.arrayBuffers, heap: after.heapUsed - before.heapUsed };
+  };
+  const short = measure(1), long = measure(quick ? 6 : 21);
+  const extraSteps = (quick ? 5 : 20) * Math.ceil(w.m / 128);
+  return {
+    extraSteps,
+    arrayBufferBytesPerStep: Math.max(0, long.arrayBuffers - short.arrayBuffers) / extraSteps,
+    heapBytesPerStepUpperBound: Math.max(0, long.heap - short.heap) / extraSteps,
+  };
+}
+
+async function eventLoopLag() {
+  const w = WORKLOADS[2];
+  const { X, Y } = data(w, 'float32');
+  const model = new Model({ layerDims: w.dims, dtype: 'float32', seed: 1 });
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const t = performance.now();
+  await model.fitAsync(X, Y, { iterations: quick ? 100 : 400, learningRate: 1e-3 });
+  const trainingMs = performance.now() - t;
+  histogram.disable();
+  return { trainingMs, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
+}
+
+// ------------------------------------------------------------------ report
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits));
+
+async function main() {
+  const started = new Date();
+  const machine = {
+    date: started.toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    loadAverageAtStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    node: process.version,
+    blas: blasInfo(),
+    blasThreads: getNumThreads(),
+  };
+  const nativeResults = nativeBench();
+  const numpy = numpyBaseline();
+  console.error('bench: the Model and the plain TypeScript baseline ...');
+  const rows: any[] = [];
+  for (const dtype of DTYPES) {
+    for (const w of WORKLOADS) {
+      const flops = flopsPerIteration(w);
+      const model = modelStep(w, dtype);
+      const ts = typescriptStep(w, dtype);
+      const nativeStep = nativeResults?.json.results.find((r: any) => r.section === 'step' && r.name === 'network_train_step' && r.workload === w.name && r.dtype === dtype);
+      const np = numpy?.results.find((r: any) => r.workload === w.name && r.dtype === dtype);
+      rows.push({
+        dtype, workload: w.name, dims: w.dims, m: w.m, flops,
+        modelMs: model.median, modelMinMs: model.min, modelGflops: flops / model.median / 1e6,
+        ceilingMs: nativeStep?.ceiling_ms ?? null,
+        percentOfCeiling: nativeStep?.ceiling_ms ? (100 * nativeStep.ceiling_ms) / model.median : null,
+        nativeStepMs: nativeStep?.median_ms ?? null,
+        typescriptMs: ts?.median ?? null,
+        numpyMs: np?.median_ms ?? null,
+      });
+      console.error(`  ${dtype} ${w.name}: ${fmt(model.median)} ms/iter`);
+    }
+  }
+  const overhead = napiOverhead();
+  const memory = memoryPerStep();
+  const lag = await eventLoopLag();
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+
+  const lines: string[] = [];
+  lines.push(`# dnn-native benchmark${quick ? ' (quick)' : ''}`, '');
+  lines.push(`${machine.date.slice(0, 10)} · ${machine.cpu} · ${machine.cores} cores · load average at start ${machine.loadAverageAtStart} · Node ${machine.node}`);
+  lines.push(`BLAS: ${machine.blas.config} · kernel ${machine.blas.coreName} · ${machine.blasThreads} threads`, '');
+  const peak = nativeResults?.json.results.filter((r: any) => r.section === 'peak') ?? [];
+  if (peak.length) lines.push(`Peak (square GEMM, this run): ${peak.map((r: any) => `${r.dtype} ${fmt(r.gflops)} GFLOP/s`).join(', ')}`, '');
+  lines.push('One iteration = forward + cost + backward + update on the full batch; ms per iteration, median of timed repeats after warm-up.');
+  lines.push('Ceiling = the same GEMMs as raw cblas calls from C++ (this run); % of ceiling = ceiling time / Model time.', '');
+  lines.push('| dtype | workload | Model ms/iter | GFLOP/s | % of ceiling | ceiling ms | native C++ step ms | numpy ms | × numpy | plain TS ms | × TS |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    lines.push(`| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`);
+  }
+  if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
+  lines.push('', `N-API: ${fmt(overhead.emptyCallNs)} ns for an empty call (getNumThreads), ${fmt(overhead.linearForward1x1Ns)} ns for linearForward on 1x1 matrices (argument checks included).`);
+  lines.push(`Memory: ${fmt(memory.arrayBufferBytesPerStep)} ArrayBuffer bytes allocated per training step and at most ${fmt(memory.heapBytesPerStepUpperBound)} JS heap bytes per step (float32 W3 shapes, batches of 128: the difference between fits of 1 and ${1 + memory.extraSteps / 8} epochs, per extra step); peak RSS ${fmt(peakRssMiB)} MiB.`);
+  lines.push(`Event loop while fitAsync trains W3 (float32, ${fmt(lag.trainingMs)} ms): delay p50 ${fmt(lag.p50Ms)} ms, p99 ${fmt(lag.p99Ms)} ms, max ${fmt(lag.maxMs)} ms.`);
+  const report = lines.join('\n');
+  console.log(report);
+  if (nativeResults) console.log(`\n<details><summary>native kernel bench</summary>\n\n${nativeResults.markdown}\n</details>`);
+
+  const dir = path.join(root, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  fs.writeFileSync(file, JSON.stringify({ machine, quick, flopsFormula: '2*m*(2*sum_l n_l*n_{l-1} + sum_{l>=2} n_l*n_{l-1})', rows, overhead, memory, eventLoop: lag, peakRssMiB, native: nativeResults?.json ?? null, numpy }, null, 1));
+  console.error(`bench: results written to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
