@@ -1,125 +1,27 @@
 #!/usr/bin/env node
-// The dnn-native command: train a binary classifier on a CSV file, an IDX pair (MNIST's format) or the bundled MNIST
-// digits, then predict with it or evaluate it. Every failure is one line on stderr and a non-zero exit code; the
-// messages name the file, the option or the shapes involved. The training display (a progress bar on a terminal,
-// one line per epoch everywhere) is exported for the main job (lib/main.ts).
+// The dnn-native command: train a classifier on a CSV file, an IDX pair (MNIST's format) or the bundled MNIST digits,
+// then predict with it or evaluate it. Binary classifiers have one sigmoid output and 0/1 labels; multi-class ones a
+// softmax output and class indices 0..k-1 as labels. Every failure is one line on stderr and a non-zero exit code;
+// the messages name the file, the option or the shapes involved.
 import fs from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { root as packageRoot } from './binding';
+import native, { root as packageRoot } from './binding';
+import { normaliseModelOptions, type HiddenActivation, type ModelOptions, type OptimizerName, type OutputActivation } from './config';
 import { loadCsv, loadCsvFeatures } from './data/csv';
 import { readIdxImages, readIdxLabels } from './data/idx';
-import { binaryTask, loadMnist, type BinaryTask, type MnistSplit } from './data/mnist';
+import { binaryTask, loadMnist, MNIST_CLASSES, type BinaryTask, type MnistSplit } from './data/mnist';
 import { Matrix, type DType } from './matrix';
-import { Model, type FitOptions, type FitResult, type Progress } from './model';
+import { Model, type FitOptions } from './model';
 import { plotCosts } from './plot';
+import { fitWithProgress, formatCount, formatPercent } from './progress';
 import type { InitScheme } from './random';
 
 // ---------------------------------------------------------------------------------------------------------
-// The training display, shared with the main job
-
-export interface TrainingDisplayOptions {
-  /** Where the per-epoch lines go (default: stdout). */
-  log?: (line: string) => void;
-  /** Show the bar (default: when stdout and stderr are both terminals; elsewhere only the per-epoch lines print). */
-  bar?: boolean;
-}
-
-/**
- * model.fit(X, Y, options) with a progress bar over the steps (on stderr, only on a terminal) and one line per
- * epoch (mini-batch) or per recorded cost (full batch), printed as training goes. Returns fit's result.
- */
-export function fitWithProgress(model: Model, X: Matrix, Y: Matrix, options: Omit<FitOptions, 'onProgress' | 'progressEvery'>, display: TrainingDisplayOptions = {}): FitResult {
-  const log = display.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const showBar = display.bar ?? (process.stdout.isTTY === true && process.stderr.isTTY === true);
-  const m = X.cols;
-  const miniBatch = options.batchSize !== undefined && options.batchSize < m;
-  const costEvery = options.costEvery ?? 100;
-  // One bar per stretch between two printed lines: cli-progress saves the cursor when a bar starts and restores it
-  // when it stops, so a line printed under a running bar would be overwritten. Stopping clears the bar's line.
-  let bar: cliProgress.SingleBar | null = null;
-
-  // The epoch's cost is fit's own: the mean of the batch costs weighted by the batch sizes, summed in the same order.
-  let epochCostSum = 0, epochExamples = 0, examplesSeen = 0, epochsLogged = 0, lastEpochCost = NaN;
-  // The bar shows the epoch in progress and its mean cost so far (the last epoch's until its first step is done).
-  const payload = (p: Progress) => ({
-    epoch: miniBatch ? Math.min(epochsLogged + 1, p.epochs) : 1,
-    epochs: p.epochs,
-    cost: (!miniBatch ? p.cost : epochExamples > 0 ? epochCostSum / epochExamples : lastEpochCost).toFixed(4),
-    speed: formatCount(p.elapsedMs > 0 ? (p.examples * 1000) / p.elapsedMs : 0),
-  });
-  const printLine = (line: string) => {
-    bar?.stop();
-    bar = null;
-    log(line);
-  };
-  const onProgress = (p: Progress) => {
-    const seconds = `${(p.elapsedMs / 1000).toFixed(1)} s`;
-    if (miniBatch) {
-      epochCostSum += p.cost * (p.examples - examplesSeen);
-      epochExamples += p.examples - examplesSeen;
-      examplesSeen = p.examples;
-      if (p.examples >= (epochsLogged + 1) * m) {
-        epochsLogged++;
-        lastEpochCost = epochCostSum / m;
-        printLine(`epoch ${pad(epochsLogged, p.epochs)}/${p.epochs}  cost ${lastEpochCost.toFixed(6)}  ${seconds}`);
-        epochCostSum = 0;
-        epochExamples = 0;
-      }
-    } else {
-      const iteration = p.iteration - 1; // the step whose cost this is, as the tutorial's "Cost after iteration i"
-      if (iteration % costEvery === 0 || p.iteration === p.totalIterations)
-        printLine(`iteration ${pad(iteration, p.totalIterations - 1)}  cost ${p.cost.toFixed(6)}  ${seconds}`);
-    }
-    if (showBar && p.iteration < p.totalIterations) {
-      if (bar === null) {
-        bar = newProgressBar();
-        bar.start(p.totalIterations, p.iteration, payload(p));
-      } else bar.update(p.iteration, payload(p));
-    }
-  };
-  try {
-    return model.fit(X, Y, { ...options, onProgress, progressEvery: 1 });
-  } finally {
-    (bar as cliProgress.SingleBar | null)?.stop(); // (assigned in the callback, which TypeScript does not follow)
-  }
-}
-
-function newProgressBar(): cliProgress.SingleBar {
-  const template = '{bar} {percentage}% | step {value}/{total} | epoch {epoch}/{epochs} | cost {cost} | {speed} ex/s | ETA {eta_formatted}';
-  return new cliProgress.SingleBar({
-    stream: process.stderr,
-    // Cut to the terminal's width here, so the terminal's line wrapping can stay on (cli-progress would turn it
-    // off, and a Ctrl-C during the synchronous fit would leave it off).
-    format: (options, params, values) => cliProgress.Format.Formatter({ ...options, format: template }, params, values).slice(0, Math.max(10, params.maxWidth - 1)),
-    linewrap: true,
-    clearOnComplete: true,
-    barsize: 25,
-    barCompleteChar: '\u2588',
-    barIncompleteChar: '\u2591',
-    fps: 10,
-    etaBuffer: 200,
-    hideCursor: false,
-    gracefulExit: false, // a SIGINT handler would only run after the synchronous fit: let Ctrl-C stop at once
-  });
-}
-
-function pad(value: number, widest: number): string {
-  return String(value).padStart(String(widest).length);
-}
-
-/** 152388 -> "152,388". */
-export function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-export function formatPercent(fraction: number): string {
-  return `${(fraction * 100).toFixed(2)}%`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Data sources: a CSV file, an IDX images file (+ an IDX labels file), or the bundled MNIST digits
+
+/** 'binary': labels 0/1 for a sigmoid output; 'classes': class indices 0..k-1 for a softmax output. */
+type LabelKind = 'binary' | 'classes';
 
 interface DataOptions {
   data: string;
@@ -131,12 +33,14 @@ interface DataOptions {
 
 interface Examples {
   X: Matrix;
-  /** null when loaded without labels (predict) */
+  /** (1, m): 0/1 labels or class indices; null when loaded without labels (predict) */
   Y: Matrix | null;
   /** what to call the data in messages */
   name: string;
-  /** what the labels mean, for MNIST's binary tasks */
+  /** what the labels mean, for MNIST's tasks and class labels */
   labelMeaning?: string;
+  /** the number of classes the labels imply (class labels only): 10 for digits, else the largest label + 1 */
+  classCount?: number;
   /** "feature columns" (CSV) or "features" */
   featureWord: string;
   kind: 'csv' | 'idx' | 'mnist';
@@ -148,15 +52,35 @@ class UsageError extends Error {}
 
 const MNIST_SOURCE = /^mnist(?::(train|test))?$/;
 
-function parseTask(task: string): BinaryTask {
-  if (task === 'even-odd') return 'even-odd';
+/** 'digits': the 10 digits as classes; otherwise a binary task on the digits. */
+type Task = 'digits' | BinaryTask;
+
+function parseTask(task: string): Task {
+  if (task === 'digits' || task === 'even-odd') return task;
   const match = /^digits:([0-9](?:,[0-9])*)$/.exec(task);
-  if (!match) throw new UsageError(`--task must be even-odd or digits:<list>, e.g. digits:1,3,5 (the digits labelled 1), got ${JSON.stringify(task)}`);
+  if (!match) throw new UsageError(`--task must be digits, even-odd or digits:<list>, e.g. digits:1,3,5 (the digits labelled 1), got ${JSON.stringify(task)}`);
   return { positive: match[1].split(',').map(Number) };
 }
 
-function describeTask(task: BinaryTask): string {
+function describeTask(task: Task): string {
+  if (task === 'digits') return 'the digit, 10 classes (0-9)';
   return task === 'even-odd' ? 'even digits (1) vs odd digits (0)' : `digits ${task.positive.join(', ')} (1) vs the others (0)`;
+}
+
+/** The labels of a task on digit labels: the digits themselves (class indices) or a binary task's 0/1. */
+function taskLabels(digits: Uint8Array, task: Task, dtype: DType): Matrix {
+  if (task !== 'digits') return binaryTask(digits, task, dtype);
+  const Y = Matrix.zeros(1, digits.length, dtype);
+  Y.data.set(digits);
+  return Y;
+}
+
+/** The task for digit labels: --task, or by default the 10 digits for class labels and even vs odd for binary ones. */
+function chooseTask(task: string | undefined, labelKind: LabelKind): Task {
+  const chosen = parseTask(task ?? (labelKind === 'classes' ? 'digits' : 'even-odd'));
+  if (chosen === 'digits' && labelKind === 'binary')
+    throw new UsageError('--task digits has 10 classes: it needs a softmax output (--output-activation softmax, the default with --task digits)');
+  return chosen;
 }
 
 /** IDX files start with two zero bytes; gzip-compressed IDX files are named *.gz. Anything else is read as CSV. */
@@ -191,7 +115,34 @@ function csvLabelColumn(value: string | undefined): string | number | undefined 
   return value;
 }
 
-function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, defaultSplit: MnistSplit): Examples {
+/** Checks that class labels are integers from 0; returns the number of classes they imply (at least 2). */
+function requireClassIndices(Y: Matrix, where: string): number {
+  let largest = 0;
+  for (let j = 0; j < Y.cols; j++) {
+    const label = Y.data[j];
+    if (!Number.isInteger(label) || label < 0)
+      throw new UsageError(`${where}: label ${label} of example ${j + 1} is not a class index (softmax labels are the classes 0, 1, 2, ...)`);
+    largest = Math.max(largest, label);
+  }
+  return Math.max(2, largest + 1);
+}
+
+const CSV_BINARY_HINT = / \(binary classification;[^)]*\)$/;
+
+function loadCsvExamples(source: string, dtype: DType, labelColumn: string | number | undefined, labelKind: LabelKind): { X: Matrix; Y: Matrix } {
+  if (labelKind === 'classes') return loadCsv(source, { dtype, labelColumn, labels: 'any' });
+  try {
+    return loadCsv(source, { dtype, labelColumn });
+  } catch (error) {
+    // loadCsv's hint for a label other than 0/1 speaks to library users; say what to do on the command line
+    const message = (error as Error).message;
+    if (/: label .* is not 0 or 1/.test(message))
+      throw new UsageError(`${message.replace(CSV_BINARY_HINT, '')} (binary classification; for classes 0..k-1 train a softmax model: --output-activation softmax)`);
+    throw error;
+  }
+}
+
+function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, defaultSplit: MnistSplit, labelKind: LabelKind): Examples {
   const source = options.data;
   const mnist = MNIST_SOURCE.exec(source);
   let examples: Examples;
@@ -199,23 +150,32 @@ function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, d
     if (options.labels !== undefined) throw new UsageError('--labels is for IDX data files; with --data mnist the labels come with the digits');
     if (options.labelColumn !== undefined) throw new UsageError('--label-column is for CSV data files, not for --data mnist');
     const split = (mnist[1] as MnistSplit | undefined) ?? defaultSplit;
+    const task = chooseTask(options.task, labelKind);
     const loaded = loadMnist({ split, dtype, limit: options.limit });
-    const task = parseTask(options.task ?? 'even-odd');
-    examples = { X: loaded.X, Y: binaryTask(loaded.labels, task, dtype), name: `MNIST ${split} images`, labelMeaning: describeTask(task), featureWord: 'features (pixels)', kind: 'mnist', mnistSplit: split };
+    examples = {
+      X: loaded.X, Y: taskLabels(loaded.labels, task, dtype), name: `MNIST ${split} images`, labelMeaning: describeTask(task),
+      classCount: labelKind === 'binary' ? undefined : task === 'digits' ? MNIST_CLASSES : 2,
+      featureWord: 'features (pixels)', kind: 'mnist', mnistSplit: split,
+    };
   } else if (sniffKind(source) === 'idx') {
     if (options.labelColumn !== undefined) throw new UsageError(`--label-column is for CSV files, but ${source} is an IDX file (give its labels with --labels)`);
     const X = readIdxImages(source, { dtype, limit: options.limit });
-    let Y: Matrix | null = null;
-    if (options.labels !== undefined) Y = idxLabels(options.labels, X.cols, source, options.task, dtype);
-    else if (needLabels) throw new UsageError(`${source} is an IDX file of examples: give its labels with --labels <IDX labels file>`);
-    examples = { X, Y, name: source, featureWord: 'features per example', kind: 'idx' };
+    examples = { X, Y: null, name: source, featureWord: 'features per example', kind: 'idx' };
+    if (options.labels !== undefined) {
+      const labels = idxLabels(options.labels, X.cols, source, options.task, labelKind, dtype);
+      Object.assign(examples, labels);
+    } else if (needLabels) throw new UsageError(`${source} is an IDX file of examples: give its labels with --labels <IDX labels file>`);
   } else {
     if (options.labels !== undefined) throw new UsageError(`--labels is for IDX files, but ${source} is read as CSV: its labels are a column (choose it with --label-column)`);
-    if (options.task !== undefined) throw new UsageError('--task is for MNIST or IDX digit labels; the labels of a CSV file must already be 0 or 1');
+    if (options.task !== undefined) throw new UsageError('--task is for MNIST or IDX digit labels; the labels of a CSV file are used as they are (0/1, or classes 0..k-1 for softmax)');
     const labelColumn = csvLabelColumn(options.labelColumn);
     if (needLabels) {
-      const csv = loadCsv(source, { dtype, labelColumn });
+      const csv = loadCsvExamples(source, dtype, labelColumn, labelKind);
       examples = { X: csv.X, Y: csv.Y, name: source, featureWord: 'feature columns', kind: 'csv' };
+      if (labelKind === 'classes') {
+        examples.classCount = requireClassIndices(csv.Y, source);
+        examples.labelMeaning = `classes 0..${examples.classCount - 1}`;
+      }
     } else if (labelColumn !== undefined) {
       // predicting on a labelled file: drop its label column, whatever its values
       const csv = loadCsv(source, { dtype, labelColumn, labels: 'any' });
@@ -231,39 +191,63 @@ function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, d
   return examples;
 }
 
-function idxLabels(file: string, count: number, imagesFile: string, task: string | undefined, dtype: DType): Matrix {
+function idxLabels(file: string, count: number, imagesFile: string, task: string | undefined, labelKind: LabelKind, dtype: DType): Partial<Examples> {
   const labels = readIdxLabels(file, { limit: count });
   if (labels.length !== count) throw new UsageError(`${file} has ${labels.length} labels, but ${imagesFile} has ${count} examples`);
   if (task !== undefined) {
+    const chosen = chooseTask(task, labelKind);
     for (let j = 0; j < labels.length; j++)
       if (labels[j] > 9) throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not a digit 0..9, which --task needs`);
-    return binaryTask(labels, parseTask(task), dtype);
+    return { Y: taskLabels(labels, chosen, dtype), labelMeaning: describeTask(chosen), classCount: labelKind === 'binary' ? undefined : chosen === 'digits' ? MNIST_CLASSES : 2 };
   }
   const Y = Matrix.zeros(1, count, dtype);
+  let largest = 0;
   for (let j = 0; j < labels.length; j++) {
-    if (labels[j] !== 0 && labels[j] !== 1)
-      throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not 0 or 1 (binary classification; to map digit labels to 0/1 use --task even-odd or --task digits:1,3,5)`);
+    if (labelKind === 'binary' && labels[j] !== 0 && labels[j] !== 1)
+      throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not 0 or 1 (binary classification; to map digit labels to 0/1 use --task even-odd or --task digits:1,3,5; ` +
+        'for classes 0..k-1 train a softmax model: --output-activation softmax)');
     Y.data[j] = labels[j];
+    largest = Math.max(largest, labels[j]);
   }
-  return Y;
+  if (labelKind === 'binary') return { Y };
+  const classCount = Math.max(2, largest + 1);
+  return { Y, classCount, labelMeaning: `classes 0..${classCount - 1}` };
 }
 
 function requireModelFits(model: Model, modelFile: string, examples: Examples, labelColumnGiven: boolean): void {
-  if (examples.X.rows === model.inputSize) return;
-  const hint = examples.kind === 'csv' && !labelColumnGiven && examples.Y === null && examples.X.rows === model.inputSize + 1
-    ? ' (if one column is the label, name it with --label-column)' : '';
-  throw new UsageError(`the model ${modelFile} takes ${model.inputSize} features, the data ${examples.name} has ${examples.X.rows} ${examples.featureWord}${hint}`);
+  if (examples.X.rows !== model.inputSize) {
+    const hint = examples.kind === 'csv' && !labelColumnGiven && examples.Y === null && examples.X.rows === model.inputSize + 1
+      ? ' (if one column is the label, name it with --label-column)' : '';
+    throw new UsageError(`the model ${modelFile} takes ${model.inputSize} features, the data ${examples.name} has ${examples.X.rows} ${examples.featureWord}${hint}`);
+  }
+  if (model.output === 'softmax' && examples.Y !== null) requireLabelsWithin(examples, model.outputSize, `the model ${modelFile}`);
+}
+
+/** Class labels must index one of the model's `classes` outputs. */
+function requireLabelsWithin(examples: Examples, classes: number, owner: string): void {
+  const Y = examples.Y as Matrix;
+  for (let j = 0; j < Y.cols; j++) {
+    if (Y.data[j] >= classes)
+      throw new UsageError(`${examples.name}: label ${Y.data[j]} of example ${j + 1} is not one of the ${classes} classes (0..${classes - 1}) of ${owner}` +
+        (examples.kind === 'csv' ? '' : ' (to map the digits to 0/1, use --task even-odd or --task digits:<list>)'));
+  }
 }
 
 function loadModel(file: string): Model {
   const model = Model.load(file);
-  if (model.output !== 'sigmoid' || model.outputSize !== 1)
-    throw new UsageError(`${file}: the model has ${model.outputSize} ${model.output} outputs; the command line handles binary classifiers (1 sigmoid output)`);
+  if (model.output === 'sigmoid' && model.outputSize !== 1)
+    throw new UsageError(`${file}: the model has ${model.outputSize} sigmoid outputs; the command line handles binary classifiers (1 sigmoid output) and softmax classifiers`);
   return model;
 }
 
+function labelKindOf(model: Model): LabelKind {
+  return model.output === 'softmax' ? 'classes' : 'binary';
+}
+
 // ---------------------------------------------------------------------------------------------------------
-// Option parsers: each throws commander's InvalidArgumentError, which it prints with the option's name
+// Option parsers: each throws commander's InvalidArgumentError, which it prints with the option's name.
+// The ranges of the model's settings are checked by the Model itself (lib/config.ts), whose messages name the
+// option as `options.keepProb`; flagMessage turns those names into the flags.
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -277,27 +261,75 @@ function seedValue(value: string): number {
   return n;
 }
 
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new InvalidArgumentError('expected an integer from 1 to 1024.');
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0.');
+  return n;
+}
+
+function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number.');
+  return n;
+}
+
+/** "0.8" -> 0.8 (every hidden layer); "0.9,0.8" -> [0.9, 0.8] (one per hidden layer). */
+function numberOrList(value: string): number | number[] {
+  const parts = value.split(',').map((part) => finiteNumber(part.trim()));
+  return parts.length === 1 ? parts[0] : parts;
+}
+
+const HIDDEN_ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid'];
+
+/** "relu" (every hidden layer) or "relu,tanh" (one per hidden layer). */
+function activationList(value: string): HiddenActivation | HiddenActivation[] {
+  const parts = value.split(',').map((part) => part.trim());
+  for (const part of parts)
+    if (!HIDDEN_ACTIVATIONS.includes(part as HiddenActivation))
+      throw new InvalidArgumentError(`expected ${HIDDEN_ACTIVATIONS.join(', ')}, or a comma-separated list of them (one per hidden layer); ${JSON.stringify(part)} is none of them.`);
+  return parts.length === 1 ? (parts[0] as HiddenActivation) : (parts as HiddenActivation[]);
+}
+
 function layerList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.length < 2 || !parts.every((s) => /^\d+$/.test(s) && Number(s) >= 1))
-    throw new InvalidArgumentError('expected layer sizes separated by commas, input first and 1 last, e.g. 784,128,64,1.');
+    throw new InvalidArgumentError('expected layer sizes separated by commas, input first and outputs last, e.g. 784,128,64,1.');
   return parts.map(Number);
 }
 
-function checkLayers(layers: number[], examples: Examples): number[] {
-  const hidden = layers.slice(1, -1);
-  const suggestion = [examples.X.rows, ...hidden, 1].join(',');
-  if (layers[0] !== examples.X.rows)
-    throw new UsageError(`--layers starts with ${layers[0]} inputs, but the data ${examples.name} has ${examples.X.rows} ${examples.featureWord} (try --layers ${suggestion})`);
-  if (layers[layers.length - 1] !== 1)
-    throw new UsageError(`--layers must end with 1 (one sigmoid output for the 0/1 label), got ${layers[layers.length - 1]} (try --layers ${suggestion})`);
-  return layers;
+const FLAGS: Record<string, string> = {
+  layerDims: '--layers', dtype: '--dtype', init: '--init', seed: '--seed', hiddenActivation: '--hidden-activation',
+  output: '--output-activation', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', epsilon: '--epsilon', l2: '--l2',
+  keepProb: '--keep-prob', learningRate: '--learning-rate', decayRate: '--decay-rate', decayEvery: '--decay-every',
+  epochs: '--epochs', batchSize: '--batch-size',
+};
+
+/** "options.keepProb[1] must be in (0, 1], got 0" -> "--keep-prob (entry 2) must be in (0, 1], got 0". */
+function flagMessage(message: string): string {
+  return message.replace(/options\.(\w+)(?:\[(\d+)\])?/g, (whole, name: string, index: string | undefined) =>
+    name in FLAGS ? `${FLAGS[name]}${index === undefined ? '' : ` (entry ${Number(index) + 1})`}` : whole);
+}
+
+/** Runs `action`, turning the Model's TypeError/RangeError about an option into a UsageError naming the flag. */
+function asFlagError<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(flagMessage(error.message));
+    throw error;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -305,46 +337,110 @@ function checkLayers(layers: number[], examples: Examples): number[] {
 
 interface TrainOptions extends DataOptions {
   layers?: number[];
-  learningRate: number;
+  outputActivation?: OutputActivation;
+  hiddenActivation: HiddenActivation | HiddenActivation[];
+  optimizer: OptimizerName;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  l2: number;
+  keepProb: number | number[];
+  learningRate?: number;
+  decayRate: number;
+  decayEvery: number;
   epochs: number;
   batchSize: number;
   dtype: DType;
   init: InitScheme;
   seed: number;
+  threads?: number;
   output: string;
   plot?: string;
 }
 
 const DEFAULT_HIDDEN = [128, 64];
+const DEFAULT_LEARNING_RATE: Record<OptimizerName, number> = { gd: 0.1, momentum: 0.1, adam: 0.001 };
+
+/** The softmax or sigmoid output: --output-activation, else softmax for --task digits, else sigmoid. */
+function chooseOutput(options: TrainOptions): OutputActivation {
+  return options.outputActivation ?? (options.task === 'digits' ? 'softmax' : 'sigmoid');
+}
+
+function modelOptions(options: TrainOptions, layerDims: number[], output: OutputActivation): ModelOptions {
+  return {
+    layerDims, dtype: options.dtype, init: options.init, seed: options.seed, output,
+    hiddenActivation: options.hiddenActivation, optimizer: options.optimizer, beta1: options.beta1, beta2: options.beta2,
+    epsilon: options.epsilon, l2: options.l2, keepProb: options.keepProb,
+  };
+}
+
+function checkLayers(layers: number[], examples: Examples, output: OutputActivation): number[] {
+  const hidden = layers.slice(1, -1);
+  const outputs = output === 'softmax' ? (examples.classCount as number) : 1;
+  const suggestion = [examples.X.rows, ...hidden, Math.max(outputs, output === 'softmax' ? layers[layers.length - 1] : 1)].join(',');
+  if (layers[0] !== examples.X.rows)
+    throw new UsageError(`--layers starts with ${layers[0]} inputs, but the data ${examples.name} has ${examples.X.rows} ${examples.featureWord} (try --layers ${suggestion})`);
+  const last = layers[layers.length - 1];
+  if (output === 'sigmoid' && last !== 1)
+    throw new UsageError(`--layers must end with 1 (one sigmoid output for the 0/1 label), got ${last} (try --layers ${suggestion}, or --output-activation softmax for ${last} classes)`);
+  if (output === 'softmax' && last < outputs)
+    throw new UsageError(`--layers ends with ${last} outputs, but the labels of ${examples.name} go up to ${outputs - 1}: a softmax output needs one unit per class (try --layers ${suggestion})`);
+  return layers;
+}
+
+function describeActivations(hidden: HiddenActivation | HiddenActivation[], hiddenLayers: number, output: OutputActivation): string {
+  if (hiddenLayers === 0) return `${output} output`;
+  return `${Array.isArray(hidden) ? hidden.join(', ') : hidden} hidden ${hiddenLayers === 1 ? 'layer' : 'layers'}, ${output} output`;
+}
+
+function describeOptimizer(options: TrainOptions, learningRate: number): string {
+  const parts = [options.optimizer === 'gd' ? 'gradient descent' : options.optimizer === 'momentum' ? `momentum (beta ${options.beta1})` : `adam (beta1 ${options.beta1}, beta2 ${options.beta2}, epsilon ${options.epsilon})`];
+  const step = options.decayEvery === 1 ? 'epoch' : `floor(epoch / ${options.decayEvery})`;
+  parts.push(`learning rate ${learningRate}${options.decayRate > 0 ? ` / (1 + ${options.decayRate}·${step})` : ''}`);
+  if (options.l2 > 0) parts.push(`L2 ${options.l2}`);
+  const keep = Array.isArray(options.keepProb) ? options.keepProb : [options.keepProb];
+  if (keep.some((k) => k < 1)) parts.push(`dropout keep ${keep.join(',')}`);
+  return parts.join(', ');
+}
 
 function train(options: TrainOptions): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (options.plot !== undefined && !/\.(png|svg)$/i.test(options.plot)) throw new UsageError(`--plot must name a .png or .svg file, got ${JSON.stringify(options.plot)}`);
   requireWritableFolder(options.output, '--output');
   if (options.plot !== undefined) requireWritableFolder(options.plot, '--plot');
+  const output = chooseOutput(options);
+  // The settings are checked before the data is read, on stand-in layer sizes (the real input size comes with the data).
+  const givenOutputs = options.layers?.[options.layers.length - 1];
+  const standInLayers = [1, ...(options.layers?.slice(1, -1) ?? DEFAULT_HIDDEN), givenOutputs ?? (output === 'softmax' ? 2 : 1)];
+  asFlagError(() => normaliseModelOptions(modelOptions(options, standInLayers, output)));
+  const learningRate = options.learningRate ?? DEFAULT_LEARNING_RATE[options.optimizer];
+  if (options.threads !== undefined) native.setNumThreads(options.threads);
 
-  const examples = loadExamples(options, options.dtype, true, 'train');
+  const examples = loadExamples(options, options.dtype, true, 'train', output === 'softmax' ? 'classes' : 'binary');
   const X = examples.X, Y = examples.Y as Matrix;
-  const layerDims = checkLayers(options.layers ?? [X.rows, ...DEFAULT_HIDDEN, 1], examples);
-  const model = new Model({ layerDims, dtype: options.dtype, init: options.init, seed: options.seed });
+  const outputs = output === 'softmax' ? (examples.classCount as number) : 1;
+  const layerDims = checkLayers(options.layers ?? [X.rows, ...DEFAULT_HIDDEN, outputs], examples, output);
+  const model = asFlagError(() => new Model(modelOptions(options, layerDims, output)));
   const m = X.cols;
   const miniBatch = options.batchSize < m;
   // Full batch: one step per epoch, so print about ten costs rather than one line per step.
   const costEvery = miniBatch ? 1 : Math.max(1, Math.ceil(options.epochs / 10));
   out(`data: ${examples.name}: ${formatCount(m)} examples of ${X.rows} features${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}`);
-  out(`model: ${layerDims.join('-')} (relu hidden layers, sigmoid output), ${formatCount(model.parameterCount)} parameters, ${options.dtype}, ${options.init} init, seed ${options.seed}`);
-  out(miniBatch
-    ? `training: ${options.epochs} epochs of ${Math.ceil(m / options.batchSize)} batches of ${options.batchSize}, learning rate ${options.learningRate}`
-    : `training: full batch (${formatCount(m)} examples), ${options.epochs} steps, learning rate ${options.learningRate}`);
+  out(`model: ${layerDims.join('-')} (${describeActivations(options.hiddenActivation, layerDims.length - 2, output)}), ${formatCount(model.parameterCount)} parameters, ${options.dtype}, ${options.init} init, seed ${options.seed}`);
+  const threads = native.getNumThreads();
+  out(`${miniBatch
+    ? `training: ${options.epochs} epochs of ${Math.ceil(m / options.batchSize)} batches of ${options.batchSize}`
+    : `training: full batch (${formatCount(m)} examples), ${options.epochs} steps`}, ${describeOptimizer(options, learningRate)}; ${threads} OpenBLAS ${threads === 1 ? 'thread' : 'threads'}`);
 
-  const result = miniBatch
-    ? fitWithProgress(model, X, Y, { learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, seed: options.seed })
-    : fitWithProgress(model, X, Y, { learningRate: options.learningRate, iterations: options.epochs, costEvery });
+  const schedule: Omit<FitOptions, 'onProgress' | 'progressEvery'> = { learningRate, decayRate: options.decayRate, decayEvery: options.decayEvery, seed: options.seed };
+  const result = asFlagError(() => miniBatch
+    ? fitWithProgress(model, X, Y, { ...schedule, epochs: options.epochs, batchSize: options.batchSize })
+    : fitWithProgress(model, X, Y, { ...schedule, iterations: options.epochs, costEvery }));
   const trained = model.evaluate(X, Y);
   out(`trained in ${(result.elapsedMs / 1000).toFixed(1)} s (${formatCount(result.examplesPerSecond)} examples/s)`);
   out(`train accuracy ${formatPercent(trained.accuracy)} (${formatCount(Math.round(trained.accuracy * m))} of ${formatCount(m)} correct), cost ${trained.cost.toFixed(6)}`);
   if (examples.kind === 'mnist' && examples.mnistSplit === 'train') {
-    const test = loadExamples({ ...options, data: 'mnist:test', limit: undefined }, options.dtype, true, 'test');
+    const test = loadExamples({ ...options, data: 'mnist:test', limit: undefined }, options.dtype, true, 'test', labelKindOf(model));
     const tested = model.evaluate(test.X, test.Y as Matrix);
     out(`test accuracy ${formatPercent(tested.accuracy)} (${formatCount(Math.round(tested.accuracy * test.X.cols))} of ${formatCount(test.X.cols)} MNIST test images), cost ${tested.cost.toFixed(6)}`);
   }
@@ -374,17 +470,35 @@ function requireWritableFolder(file: string, option: string): void {
 interface PredictOptions extends DataOptions {
   model: string;
   output?: string;
+  allProbabilities?: boolean;
 }
 
 function predictCommand(options: PredictOptions): void {
   const model = loadModel(options.model);
+  const softmax = model.output === 'softmax';
+  if (options.allProbabilities && !softmax)
+    throw new UsageError(`--all-probabilities is for softmax models; ${options.model} is a binary classifier, whose one probability is already printed`);
   if (options.output !== undefined) requireWritableFolder(options.output, '--output');
-  const examples = loadExamples(options, model.dtype, false, 'test');
+  // predictions need no labels (MNIST's come anyway: they are not checked against the model's classes)
+  const examples: Examples = { ...loadExamples(options, model.dtype, false, 'test', labelKindOf(model)), Y: null };
   requireModelFits(model, options.model, examples, options.labelColumn !== undefined);
   const probabilities = model.predictProba(examples.X).data;
-  const lines = ['prediction,probability'];
-  // The same threshold as model.predict: 1 where the probability exceeds 0.5.
-  for (let j = 0; j < probabilities.length; j++) lines.push(`${probabilities[j] > 0.5 ? 1 : 0},${formatProbability(probabilities[j])}`);
+  const lines: string[] = [];
+  if (!softmax) {
+    lines.push('prediction,probability');
+    // The same threshold as model.predict: 1 where the probability exceeds 0.5.
+    for (let j = 0; j < probabilities.length; j++) lines.push(`${probabilities[j] > 0.5 ? 1 : 0},${formatProbability(probabilities[j])}`);
+  } else {
+    const classes = model.outputSize;
+    const predicted = model.predict(examples.X).data; // the most probable class, as model.predict picks it
+    lines.push(['prediction', 'probability', ...(options.allProbabilities ? Array.from({ length: classes }, (_, k) => `p${k}`) : [])].join(','));
+    for (let j = 0; j < examples.X.cols; j++) {
+      const column = probabilities.subarray(j * classes, (j + 1) * classes);
+      const row = [String(predicted[j]), formatProbability(column[predicted[j]])];
+      if (options.allProbabilities) for (const p of column) row.push(formatProbability(p));
+      lines.push(row.join(','));
+    }
+  }
   const text = `${lines.join('\n')}\n`;
   if (options.output === undefined) {
     process.stdout.write(text);
@@ -398,7 +512,7 @@ function predictCommand(options: PredictOptions): void {
     fs.rmSync(temporary, { force: true });
     throw new UsageError(`cannot write ${options.output}: ${(error as Error).message}`);
   }
-  process.stdout.write(`wrote ${formatCount(probabilities.length)} predictions to ${options.output}\n`);
+  process.stdout.write(`wrote ${formatCount(examples.X.cols)} predictions to ${options.output}\n`);
 }
 
 /** Enough digits to tell the probability apart from its neighbours in the model's dtype, without float noise. */
@@ -412,13 +526,27 @@ interface EvaluateOptions extends DataOptions {
 
 function evaluateCommand(options: EvaluateOptions): void {
   const model = loadModel(options.model);
-  const examples = loadExamples(options, model.dtype, true, 'test');
+  const examples = loadExamples(options, model.dtype, true, 'test', labelKindOf(model));
   requireModelFits(model, options.model, examples, true);
-  const { cost, accuracy } = model.evaluate(examples.X, examples.Y as Matrix);
+  const Y = examples.Y as Matrix;
+  const { cost, accuracy } = model.evaluate(examples.X, Y);
   const m = examples.X.cols;
-  process.stdout.write(`data: ${examples.name}: ${formatCount(m)} examples\n`);
+  process.stdout.write(`data: ${examples.name}: ${formatCount(m)} examples${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}\n`);
   process.stdout.write(`cost ${cost.toFixed(6)}\n`);
   process.stdout.write(`accuracy ${formatPercent(accuracy)} (${formatCount(Math.round(accuracy * m))} of ${formatCount(m)} correct)\n`);
+  if (model.output === 'softmax') process.stdout.write(`${perClassAccuracy(model.predict(examples.X), Y, model.outputSize)}\n`);
+}
+
+/** "accuracy per class: 0: 98.1% (of 52)  1: ..." over the classes present in the labels. */
+function perClassAccuracy(predicted: Matrix, Y: Matrix, classes: number): string {
+  const total = new Array<number>(classes).fill(0), right = new Array<number>(classes).fill(0);
+  for (let j = 0; j < Y.cols; j++) {
+    total[Y.data[j]]++;
+    if (predicted.data[j] === Y.data[j]) right[Y.data[j]]++;
+  }
+  const parts: string[] = [];
+  for (let k = 0; k < classes; k++) if (total[k] > 0) parts.push(`${k}: ${((right[k] / total[k]) * 100).toFixed(1)}% (of ${formatCount(total[k])})`);
+  return `accuracy per class: ${parts.join('  ')}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -431,15 +559,18 @@ function dataOption(defaultSplit: MnistSplit): Option {
 }
 
 const LIMIT_HELP = 'use only the first n examples';
-const LABELS_HELP = 'IDX data: the IDX file of labels, one per example, 0 or 1 (or digits mapped by --task)';
-const TASK_HELP = 'MNIST or IDX digit labels to 0/1: "even-odd" (even = 1) or "digits:1,3,5" (the listed digits = 1) (default for MNIST: "even-odd")';
-const LABEL_COLUMN_HELP = 'CSV: the label column, by header name or number counting from 1 (default: the last column); labels must be 0 or 1';
+const LABELS_HELP = 'IDX data: the IDX file of labels, one per example: 0 or 1 for a binary model, classes 0..k-1 for a softmax model (or digits mapped by --task)';
+const TASK_HELP = 'MNIST or IDX digit labels: "digits" (the 10 digits as classes, softmax), "even-odd" (even = 1) or "digits:1,3,5" ' +
+  '(the listed digits = 1) (default for MNIST: "digits" with a softmax model, "even-odd" with a binary one)';
+const LABEL_COLUMN_HELP = 'CSV: the label column, by header name or number counting from 1 (default: the last column); labels are 0 or 1 ' +
+  '(sigmoid output) or classes 0..k-1 (softmax output)';
 
 export function buildProgram(): Command {
   const program = new Command('dnn-native');
   const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
   program
-    .description('Train and run deep neural networks for binary classification ([LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID) on the CPU, over OpenBLAS.')
+    .description('Train and run deep neural networks on the CPU, over OpenBLAS: binary classifiers ([LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID, ' +
+      'labels 0/1) and multi-class ones (softmax output, labels 0..k-1).')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help (dnn-native <command> --help for a command\'s options)')
     .exitOverride()
@@ -453,29 +584,44 @@ export function buildProgram(): Command {
     .option('--task <task>', TASK_HELP)
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
     .requiredOption('-o, --output <file>', 'where to save the trained model (written atomically)')
-    .option('--layers <sizes>', 'layer sizes, input first and 1 last, e.g. 784,128,64,1; the input size must equal the data\'s feature count (default: <features>,128,64,1)', layerList)
-    .option('--learning-rate <rate>', 'gradient-descent step size', positiveNumber, 0.1)
+    .option('--layers <sizes>', 'layer sizes, input first and outputs last, e.g. 784,128,64,10; the input size must equal the data\'s feature count ' +
+      '(default: <features>,128,64,<outputs>, with 1 output for sigmoid and one per class for softmax)', layerList)
+    .addOption(new Option('--output-activation <type>', 'sigmoid: binary classifier (labels 0/1, binary cross-entropy); softmax: one output per class ' +
+      '(labels 0..k-1, categorical cross-entropy) (default: "sigmoid", or "softmax" with --task digits)').choices(['sigmoid', 'softmax']))
+    .option('--hidden-activation <type>', 'hidden layers\' activation: relu, leakyRelu (slope 0.01), tanh or sigmoid; or a comma-separated list, one per hidden layer', activationList, 'relu')
+    .addOption(new Option('--optimizer <name>', 'gd (gradient descent), momentum, or adam (bias-corrected), as the deeplearning.ai course defines them').choices(['gd', 'momentum', 'adam']).default('gd'))
+    .option('--learning-rate <rate>', 'step size (default: 0.1 for gd and momentum, 0.001 for adam)', positiveNumber)
+    .option('--decay-rate <r>', 'learning-rate decay: rate / (1 + r·floor(epoch / decay-every)); 0 is none', nonNegativeNumber, 0)
+    .option('--decay-every <n>', 'epochs (full batch: steps) between learning-rate decay steps', positiveInteger, 1)
+    .option('--beta1 <b>', 'momentum\'s beta, Adam\'s beta1, in [0, 1)', finiteNumber, 0.9)
+    .option('--beta2 <b>', 'Adam\'s beta2, in [0, 1)', finiteNumber, 0.999)
+    .option('--epsilon <e>', 'Adam\'s epsilon, in (0, 1]', finiteNumber, 1e-8)
+    .option('--l2 <lambda>', 'L2 weight decay: cost + (lambda/2m)·sum of squared weights, m the batch size; 0 is none', finiteNumber, 0)
+    .option('--keep-prob <p>', 'inverted dropout: the probability of keeping a hidden unit while training, in (0, 1], or a comma-separated list, one per hidden layer; 1 is no dropout', numberOrList, 1)
     .option('--epochs <n>', 'passes over the training data (with a full batch: steps)', positiveInteger, 10)
     .option('--batch-size <n>', 'examples per step; a batch size of at least the number of examples trains full batch', positiveInteger, 64)
     .addOption(new Option('--dtype <type>', 'floating-point type (float32 trains about twice as fast)').choices(['float32', 'float64']).default('float32'))
     .addOption(new Option('--init <scheme>', 'weight initialisation: he = randn*sqrt(2/n_prev), lecun = randn/sqrt(n_prev), small = randn*0.01').choices(['he', 'lecun', 'small']).default('he'))
-    .option('--seed <n>', 'seed of the initial weights and of the shuffling (the same seed gives the same model)', seedValue, 1)
+    .option('--seed <n>', 'seed of the initial weights, the shuffling and the dropout masks (the same seed gives the same model)', seedValue, 1)
+    .option('--threads <n>', 'OpenBLAS threads (default: OpenBLAS\'s own, one per core; on a busy machine 1 is often faster for batches of a few hundred or less)', threadCount)
     .option('--plot <file>', 'also save the cost curve as an image (.png or .svg)')
     .helpOption('-h, --help', 'show this help')
     .action((options: TrainOptions) => train(options));
 
   program.command('predict')
-    .description('predict 0/1 for every example with a saved model: CSV rows "prediction,probability", one per example, in the data\'s order')
+    .description('predict with a saved model: CSV rows "prediction,probability", one per example, in the data\'s order; the prediction is 0/1 ' +
+      'for a binary model (1 when the probability exceeds 0.5), the most probable class for a softmax model (with its probability)')
     .requiredOption('-m, --model <file>', 'a model saved by dnn-native train')
     .addOption(dataOption('test'))
     .option('--label-column <name|number>', 'CSV: a label column to ignore, by header name or number counting from 1 (default: every column is a feature)')
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
+    .option('--all-probabilities', 'softmax models: also write every class\'s probability (columns p0, p1, ...)', false)
     .option('-o, --output <file>', 'write the predictions to this CSV file (default: standard output)')
     .helpOption('-h, --help', 'show this help')
     .action((options: PredictOptions) => predictCommand(options));
 
   program.command('evaluate')
-    .description('print the cost and accuracy of a saved model on labelled examples')
+    .description('print the cost and accuracy of a saved model on labelled examples (and, for a softmax model, the accuracy per class)')
     .requiredOption('-m, --model <file>', 'a model saved by dnn-native train')
     .addOption(dataOption('test'))
     .option('--labels <file>', LABELS_HELP)

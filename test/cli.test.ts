@@ -1,12 +1,15 @@
 // The dnn-native command line, run as a user runs it (a child process on small files): train, evaluate and predict
-// agree with the Model API on the same data; every user error exits non-zero with one line naming the problem.
+// agree with the Model API on the same data; the new settings reach the saved model; every user error exits non-zero
+// with one line naming the problem. Each scenario runs its invocations one after another in a single child process
+// (the start-up, mostly tsx compiling the sources, costs far more than these small runs), through the same run()
+// that the dnn-native binary calls, with a pipe for stdout and stderr.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Matrix, Model, RandomState, loadCsv, readIdxImages, readIdxLabels, writeIdx } from '../lib/index';
+import { Matrix, Model, RandomState, loadCsv, loadMnist, readIdxImages, readIdxLabels, writeIdx } from '../lib/index';
 import { assertClose } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'lib', 'cli.ts');
@@ -19,30 +22,52 @@ interface Run {
   stderr: string;
 }
 
-function cli(...args: string[]): Run {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Runs independent invocations a few at a time (each one's start-up, mostly tsx, dominates these runs). */
-async function cliAll(invocations: string[][], concurrency = 4): Promise<Run[]> {
-  const results: Run[] = new Array(invocations.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < invocations.length) {
-      const index = next++;
-      results[index] = await new Promise<Run>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...invocations[index]], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '', stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        child.on('error', reject);
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+// Runs each argument list through cli.ts's run() in turn, capturing what each writes to stdout and stderr and the
+// exit code it returns; prints them as JSON at the end.
+const RUNNER = `
+const { run } = require(${JSON.stringify(CLI)});
+(async () => {
+  const results = [];
+  const realStdout = process.stdout.write, realStderr = process.stderr.write;
+  for (const args of JSON.parse(process.env.DNN_CLI_RUNS)) {
+    let stdout = '', stderr = '', status = null;
+    process.stdout.write = (chunk) => ((stdout += String(chunk)), true);
+    process.stderr.write = (chunk) => ((stderr += String(chunk)), true);
+    try {
+      status = await run(args);
+    } catch (error) {
+      stderr += 'uncaught: ' + (error && error.stack || error);
+    } finally {
+      process.stdout.write = realStdout;
+      process.stderr.write = realStderr;
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return results;
+    results.push({ status, stdout, stderr });
+  }
+  process.stdout.write(JSON.stringify(results));
+})();
+`;
+
+/** Runs the invocations in order in one child process; resolves with each one's result. */
+function cliScenario(...invocations: string[][]): Promise<Run[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', RUNNER], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DNN_CLI_RUNS: JSON.stringify(invocations) },
+    });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      try {
+        const runs = JSON.parse(stdout) as Run[];
+        assert.is(runs.length, invocations.length);
+        resolve(runs);
+      } catch {
+        reject(new Error(`the CLI runner failed (exit ${status}):\n${stderr}\n${stdout.slice(0, 2000)}`));
+      }
+    });
+  });
 }
 
 /** Asserts a clean user error: a non-zero exit, one line on stderr (no stack trace) that contains every `parts`. */
@@ -54,6 +79,10 @@ function assertFails(result: Run, ...parts: string[]): void {
   for (const part of parts) assert.ok(lines[0].includes(part), `"${lines[0]}" should mention ${JSON.stringify(part)}`);
 }
 
+function assertSucceeds(result: Run): void {
+  assert.is(result.status, 0, result.stderr);
+}
+
 // A learnable rule on 3 features: label 1 when x1 + x2 - 0.5·x3 > 0.
 const M = 400;
 function writeRuleCsv(target: string, rows = M): void {
@@ -62,6 +91,18 @@ function writeRuleCsv(target: string, rows = M): void {
   for (let j = 0; j < rows; j++) {
     const [a, b, c] = [X.get(0, j), X.get(1, j), X.get(2, j)];
     lines.push(`${a.toFixed(5)},${b.toFixed(5)},${c.toFixed(5)},${a + b - 0.5 * c > 0 ? 1 : 0}`);
+  }
+  fs.writeFileSync(target, `${lines.join('\n')}\n`);
+}
+
+// Three classes on 2 features: 2 when x1 > 0.5, else 1 when x2 > 0, else 0.
+const M3 = 300;
+function writeThreeClassCsv(target: string): void {
+  const X = new RandomState(8).randn(2, M3);
+  const lines = ['a,b,class'];
+  for (let j = 0; j < M3; j++) {
+    const [a, b] = [X.get(0, j), X.get(1, j)];
+    lines.push(`${a.toFixed(5)},${b.toFixed(5)},${a > 0.5 ? 2 : b > 0 ? 1 : 0}`);
   }
   fs.writeFileSync(target, `${lines.join('\n')}\n`);
 }
@@ -85,6 +126,7 @@ function writeIdxPair(images: string, labels: string, labelOf?: (j: number, brig
 }
 
 writeRuleCsv(file('rule.csv'));
+writeThreeClassCsv(file('three.csv'));
 writeIdxPair(file('images.idx'), file('labels.idx'));
 
 /** "accuracy 99.75% (1,399 of 1,400 correct)" -> 1399 */
@@ -94,51 +136,45 @@ function correctCount(stdout: string): number {
   return Number(match![1].replace(/,/g, ''));
 }
 
-test('train on a CSV file: a model file that Model.load reads, one line per epoch, no terminal codes in a pipe', () => {
-  const run = cli('train', '--data', file('rule.csv'), '--output', file('rule.dnn'), '--layers', '3,8,1', '--epochs', '25',
-    '--batch-size', '32', '--learning-rate', '0.5', '--seed', '3', '--plot', file('rule.svg'));
-  assert.is(run.status, 0, run.stderr);
+test('binary CSV: train (one line per epoch, same seed same file), evaluate and predict agree with the Model API', async () => {
+  const trainArgs = ['train', '--data', file('rule.csv'), '--layers', '3,8,1', '--epochs', '25', '--batch-size', '32', '--learning-rate', '0.5', '--seed', '3'];
+  const [trained, again, evaluated, predicted] = await cliScenario(
+    [...trainArgs, '--output', file('rule.dnn'), '--plot', file('rule.svg')],
+    [...trainArgs, '--output', file('rule-again.dnn')],
+    // the label column by its number, counting from 1 as the error messages do (4 is the last of 4 columns)
+    ['evaluate', '--model', file('rule.dnn'), '--data', file('rule.csv'), '--label-column', '4'],
+    ['predict', '--model', file('rule.dnn'), '--data', file('rule.csv'), '--label-column', 'label', '--output', file('predictions.csv')],
+  );
+  assertSucceeds(trained);
   const model = Model.load(file('rule.dnn'));
   assert.equal([...model.layerDims], [3, 8, 1]);
   assert.is(model.dtype, 'float32');
   assert.is(model.seed, 3);
-  const epochLines = run.stdout.split('\n').filter((line) => /^epoch +\d+\/25 +cost [\d.]+/.test(line));
+  // the defaults of the new settings: the tutorial's model
+  const { output, optimizer, hiddenActivations, l2, keepProb } = model.config;
+  assert.equal({ output, optimizer, hiddenActivations, l2, keepProb }, { output: 'sigmoid', optimizer: 'gd', hiddenActivations: ['relu'], l2: 0, keepProb: [1] });
+  const epochLines = trained.stdout.split('\n').filter((line) => /^epoch +\d+\/25 +cost [\d.]+/.test(line));
   assert.is(epochLines.length, 25);
   const costs = epochLines.map((line) => Number(/cost ([\d.]+)/.exec(line)![1]));
   assert.ok(costs[24] < costs[0] / 3, `the cost should fall: ${costs[0]} -> ${costs[24]}`);
-  assert.not.match(run.stdout + run.stderr, /[\x1b\r]/, 'no progress bar or escape codes when the output is not a terminal');
-  // the printed train accuracy is the model's on the same data
+  assert.not.match(trained.stdout + trained.stderr, /[\x1b\r]/, 'no progress bar or escape codes when the output is not a terminal');
   const { X, Y } = loadCsv(file('rule.csv'), { dtype: 'float32' });
-  const { accuracy } = model.evaluate(X, Y);
-  assert.ok(accuracy > 0.95, `a learnable rule: train accuracy ${accuracy}`);
-  assert.match(run.stdout, `train accuracy ${(accuracy * 100).toFixed(2)}% (${Math.round(accuracy * M)} of ${M} correct)`);
+  const expected = model.evaluate(X, Y);
+  assert.ok(expected.accuracy > 0.95, `a learnable rule: train accuracy ${expected.accuracy}`);
+  assert.match(trained.stdout, `train accuracy ${(expected.accuracy * 100).toFixed(2)}% (${Math.round(expected.accuracy * M)} of ${M} correct)`);
   assert.match(fs.readFileSync(file('rule.svg'), 'utf8'), '<svg');
 
-  // the same seed trains the same model, byte for byte
-  const again = cli('train', '--data', file('rule.csv'), '--output', file('rule-again.dnn'), '--layers', '3,8,1', '--epochs', '25',
-    '--batch-size', '32', '--learning-rate', '0.5', '--seed', '3');
-  assert.is(again.status, 0, again.stderr);
+  assertSucceeds(again);
   assert.ok(fs.readFileSync(file('rule-again.dnn')).equals(fs.readFileSync(file('rule.dnn'))), 'same seed, same model file');
-});
 
-test('evaluate prints the cost and accuracy of Model.evaluate', () => {
-  // the label column by its number, counting from 1 as the error messages do (4 is the last of 4 columns)
-  const run = cli('evaluate', '--model', file('rule.dnn'), '--data', file('rule.csv'), '--label-column', '4');
-  assert.is(run.status, 0, run.stderr);
-  const { X, Y } = loadCsv(file('rule.csv'), { dtype: 'float32' });
-  const expected = Model.load(file('rule.dnn')).evaluate(X, Y);
-  assert.is(correctCount(run.stdout), Math.round(expected.accuracy * M));
-  assertClose(Number(/cost ([\d.]+)/.exec(run.stdout)![1]), expected.cost, 1e-6, 'cost');
-});
+  assertSucceeds(evaluated);
+  assert.is(correctCount(evaluated.stdout), Math.round(expected.accuracy * M));
+  assertClose(Number(/cost ([\d.]+)/.exec(evaluated.stdout)![1]), expected.cost, 1e-6, 'cost');
 
-test('predict writes one row per example, matching model.predict and model.predictProba', () => {
-  const run = cli('predict', '--model', file('rule.dnn'), '--data', file('rule.csv'), '--label-column', 'label', '--output', file('predictions.csv'));
-  assert.is(run.status, 0, run.stderr);
+  assertSucceeds(predicted);
   const rows = fs.readFileSync(file('predictions.csv'), 'utf8').trimEnd().split('\n');
   assert.is(rows[0], 'prediction,probability');
   assert.is(rows.length, M + 1);
-  const model = Model.load(file('rule.dnn'));
-  const { X } = loadCsv(file('rule.csv'), { dtype: 'float32' });
   const predictions = model.predict(X).data, probabilities = model.predictProba(X).data;
   rows.slice(1).forEach((row, j) => {
     const [prediction, probability] = row.split(',').map(Number);
@@ -147,65 +183,157 @@ test('predict writes one row per example, matching model.predict and model.predi
   });
 });
 
-test('train, evaluate and predict on an IDX pair (full batch when the batch is the whole set)', () => {
-  const run = cli('train', '--data', file('images.idx'), '--labels', file('labels.idx'), '--output', file('idx.dnn'),
-    '--layers', '16,8,1', '--epochs', '200', '--batch-size', '1000', '--learning-rate', '0.5', '--dtype', 'float64');
-  assert.is(run.status, 0, run.stderr);
-  assert.match(run.stdout, 'full batch');
-  assert.is(run.stdout.split('\n').filter((line) => /^iteration +\d+ +cost/.test(line)).length, 11); // every 20 steps and the last
+test('IDX pair: train (full batch when the batch is the whole set), evaluate and predict', async () => {
+  const [trained, evaluated, predicted] = await cliScenario(
+    ['train', '--data', file('images.idx'), '--labels', file('labels.idx'), '--output', file('idx.dnn'),
+      '--layers', '16,8,1', '--epochs', '200', '--batch-size', '1000', '--learning-rate', '0.5', '--dtype', 'float64'],
+    ['evaluate', '--model', file('idx.dnn'), '--data', file('images.idx'), '--labels', file('labels.idx')],
+    ['predict', '--model', file('idx.dnn'), '--data', file('images.idx'), '--limit', '50'],
+  );
+  assertSucceeds(trained);
+  assert.match(trained.stdout, 'full batch');
+  assert.is(trained.stdout.split('\n').filter((line) => /^iteration +\d+ +cost/.test(line)).length, 11); // every 20 steps and the last
   const model = Model.load(file('idx.dnn'));
   assert.is(model.dtype, 'float64');
   const X = readIdxImages(file('images.idx'), { dtype: 'float64' });
   const expected = model.evaluate(X, new Matrix(1, IDX_M, Float64Array.from(readIdxLabels(file('labels.idx')))));
   assert.ok(expected.accuracy > 0.8, `IDX train accuracy ${expected.accuracy}`);
 
-  const evaluated = cli('evaluate', '--model', file('idx.dnn'), '--data', file('images.idx'), '--labels', file('labels.idx'));
-  assert.is(evaluated.status, 0, evaluated.stderr);
+  assertSucceeds(evaluated);
   assert.is(correctCount(evaluated.stdout), Math.round(expected.accuracy * IDX_M));
 
-  const predicted = cli('predict', '--model', file('idx.dnn'), '--data', file('images.idx'), '--limit', '50');
-  assert.is(predicted.status, 0, predicted.stderr);
+  assertSucceeds(predicted);
   const rows = predicted.stdout.trimEnd().split('\n').slice(1);
   assert.is(rows.length, 50);
   const predictions = model.predict(X).data;
   rows.forEach((row, j) => assert.is(Number(row.split(',')[0]), predictions[j], `row ${j + 1}`));
 });
 
-test('errors: missing files, bad CSV rows, labels other than 0/1, shapes that do not match the model', async () => {
+test('softmax: 3 classes from a CSV; every new flag reaches the model; evaluate and predict agree with the Model API; MNIST --task digits', async () => {
+  const settings = ['--layers', '2,16,8,3', '--hidden-activation', 'tanh,leakyRelu', '--optimizer', 'adam', '--learning-rate', '0.02',
+    '--beta1', '0.85', '--beta2', '0.99', '--epsilon', '1e-7', '--l2', '0.01', '--keep-prob', '0.9,0.95', '--decay-rate', '0.2', '--decay-every', '5',
+    '--epochs', '30', '--batch-size', '32', '--seed', '4', '--dtype', 'float64', '--threads', '1'];
+  const [trained, evaluated, predicted, digits] = await cliScenario(
+    ['train', '--data', file('three.csv'), '--output-activation', 'softmax', '--output', file('three.dnn'), ...settings],
+    ['evaluate', '--model', file('three.dnn'), '--data', file('three.csv')],
+    ['predict', '--model', file('three.dnn'), '--data', file('three.csv'), '--label-column', 'class', '--all-probabilities'],
+    ['train', '--data', 'mnist', '--task', 'digits', '--limit', '1000', '--layers', '784,32,10', '--optimizer', 'adam', '--epochs', '3',
+      '--batch-size', '100', '--output', file('digits.dnn')],
+  );
+  assertSucceeds(trained);
+  assert.match(trained.stdout, 'labels: classes 0..2');
+  assert.match(trained.stdout, /^training: 30 epochs of 10 batches of 32, adam \(beta1 0\.85, beta2 0\.99, epsilon 1e-7\), learning rate 0\.02 \/ \(1 \+ 0\.2·floor\(epoch \/ 5\)\), L2 0\.01, dropout keep 0\.9,0\.95; 1 OpenBLAS thread$/m);
+  const model = Model.load(file('three.dnn'));
+  const { layerDims, output, hiddenActivations, optimizer, beta1, beta2, epsilon, l2, keepProb, seed, dtype } = model.config;
+  assert.equal({ layerDims, output, hiddenActivations, optimizer, beta1, beta2, epsilon, l2, keepProb, seed, dtype }, {
+    layerDims: [2, 16, 8, 3], output: 'softmax', hiddenActivations: ['tanh', 'leakyRelu'], optimizer: 'adam',
+    beta1: 0.85, beta2: 0.99, epsilon: 1e-7, l2: 0.01, keepProb: [0.9, 0.95], seed: 4, dtype: 'float64',
+  });
+  // The Model API with the same settings trains the same parameters: the fit options (learning rate, its decay, batch
+  // size, epochs, seed) reached fit too.
+  const { X, Y } = loadCsv(file('three.csv'), { labels: 'any' });
+  const twin = new Model({ layerDims, output, hiddenActivation: hiddenActivations, optimizer, beta1, beta2, epsilon, l2, keepProb, seed, dtype, init: 'he' });
+  twin.fit(X, Y.data, { learningRate: 0.02, decayRate: 0.2, decayEvery: 5, epochs: 30, batchSize: 32, seed: 4 });
+  const flat = model.flatParameters;
+  twin.flatParameters.forEach((value, i) => assertClose(flat[i], value, 1e-12, `parameter ${i}`));
+  const expected = model.evaluate(X, Y.data);
+  assert.ok(expected.accuracy > 0.9, `3 learnable classes: train accuracy ${expected.accuracy}`);
+  assert.match(trained.stdout, `train accuracy ${(expected.accuracy * 100).toFixed(2)}% (${Math.round(expected.accuracy * M3)} of ${M3} correct)`);
+
+  assertSucceeds(evaluated);
+  assert.is(correctCount(evaluated.stdout), Math.round(expected.accuracy * M3));
+  assertClose(Number(/cost ([\d.]+)/.exec(evaluated.stdout)![1]), expected.cost, 1e-6, 'cost');
+  assert.match(evaluated.stdout, /^accuracy per class: 0: [\d.]+% \(of \d+\) {2}1: [\d.]+% \(of \d+\) {2}2: [\d.]+% \(of \d+\)$/m);
+
+  assertSucceeds(predicted);
+  const rows = predicted.stdout.trimEnd().split('\n');
+  assert.is(rows[0], 'prediction,probability,p0,p1,p2');
+  assert.is(rows.length, M3 + 1);
+  const classes = model.predict(X).data, probabilities = model.predictProba(X).data;
+  rows.slice(1).forEach((row, j) => {
+    const [prediction, probability, ...all] = row.split(',').map(Number);
+    assert.is(prediction, classes[j], `class of row ${j + 1}`);
+    assertClose(probability, probabilities[j * 3 + prediction], 1e-8, `probability of row ${j + 1}`);
+    all.forEach((p, k) => assertClose(p, probabilities[j * 3 + k], 1e-8, `p${k} of row ${j + 1}`));
+  });
+
+  // --task digits makes a softmax model over the 10 digits, and the test accuracy printed is Model.evaluate's
+  assertSucceeds(digits);
+  const digitModel = Model.load(file('digits.dnn'));
+  assert.is(digitModel.output, 'softmax');
+  assert.is(digitModel.outputSize, 10);
+  const mnistTest = loadMnist({ split: 'test', dtype: 'float32' });
+  const tested = digitModel.evaluate(mnistTest.X, mnistTest.labels);
+  assert.ok(tested.accuracy > 0.6, `1,000 images, 3 epochs: test accuracy ${tested.accuracy}`);
+  assert.match(digits.stdout, `test accuracy ${(tested.accuracy * 100).toFixed(2)}% (${Math.round(tested.accuracy * 10000).toLocaleString('en-US')} of 10,000 MNIST test images)`);
+});
+
+test('errors: missing files, bad CSV rows, labels that do not fit the output, shapes that do not fit the model, bad settings', async () => {
   fs.writeFileSync(file('bad-cell.csv'), 'a,b,label\n1,2,0\n3,oops,1\n');
   fs.writeFileSync(file('ragged.csv'), 'a,b,label\n1,2,0\n3,1\n');
   fs.writeFileSync(file('label-two.csv'), 'a,b,label\n1,2,0\n3,4,2\n');
+  fs.writeFileSync(file('fractional-class.csv'), 'a,b,label\n1,2,0\n3,4,2.5\n');
+  fs.writeFileSync(file('class-five.csv'), 'a,b,label\n1,2,0\n3,4,5\n');
   writeIdxPair(file('digits.idx'), file('digit-labels.idx'), (j) => j % 10);
+  const trainRule = ['train', '--data', file('rule.csv'), '--output', file('x.dnn')];
+  const trainThree = ['train', '--data', file('three.csv'), '--output', file('x.dnn'), '--output-activation', 'softmax'];
   const cases: { args: string[]; parts: string[] }[] = [
     { args: ['train', '--data', file('missing.csv'), '--output', file('x.dnn')], parts: ['not found', file('missing.csv')] },
     { args: ['evaluate', '--model', file('missing.dnn'), '--data', file('rule.csv')], parts: ['no such model file', file('missing.dnn')] },
     { args: ['train', '--data', file('bad-cell.csv'), '--output', file('x.dnn')], parts: [file('bad-cell.csv'), 'line 3', '"oops" is not a number'] },
     { args: ['train', '--data', file('ragged.csv'), '--output', file('x.dnn')], parts: ['line 3', '2 columns, expected 3'] },
-    { args: ['train', '--data', file('label-two.csv'), '--output', file('x.dnn')], parts: ['line 3', 'label 2 is not 0 or 1'] },
-    { args: ['train', '--data', file('digits.idx'), '--labels', file('digit-labels.idx'), '--output', file('x.dnn')], parts: [file('digit-labels.idx'), 'is not 0 or 1', '--task'] },
+    { args: ['train', '--data', file('label-two.csv'), '--output', file('x.dnn')], parts: ['line 3', 'label 2 is not 0 or 1', '--output-activation softmax'] },
+    { args: ['train', '--data', file('digits.idx'), '--labels', file('digit-labels.idx'), '--output', file('x.dnn')], parts: [file('digit-labels.idx'), 'is not 0 or 1', '--task', '--output-activation softmax'] },
     { args: ['train', '--data', file('images.idx'), '--output', file('x.dnn')], parts: ['--labels'] },
     { args: ['evaluate', '--model', file('idx.dnn'), '--data', file('rule.csv')], parts: ['takes 16 features', 'has 3 feature columns'] },
     { args: ['predict', '--model', file('rule.dnn'), '--data', file('rule.csv')], parts: ['takes 3 features', 'has 4 columns', '--label-column'] },
-    { args: ['train', '--data', file('rule.csv'), '--output', file('x.dnn'), '--layers', '5,4,1'], parts: ['--layers starts with 5', 'has 3 feature columns', '3,4,1'] },
-    { args: ['train', '--data', file('rule.csv'), '--output', file('x.dnn'), '--epochs', 'many'], parts: ['--epochs', 'many'] },
+    { args: [...trainRule, '--layers', '5,4,1'], parts: ['--layers starts with 5', 'has 3 feature columns', '3,4,1'] },
+    { args: [...trainRule, '--epochs', 'many'], parts: ['--epochs', 'many'] },
     { args: ['train', '--data', file('rule.csv')], parts: ['--output'] },
+    // the new settings: checked before the data is read, named by their flags
+    { args: [...trainRule, '--keep-prob', '0'], parts: ['--keep-prob must be in (0, 1], got 0'] },
+    { args: [...trainRule, '--keep-prob', '0.9,0.8,0.7'], parts: ['--keep-prob has 3 entries', 'one per hidden layer (2)'] },
+    { args: [...trainRule, '--layers', '3,8,4,1', '--keep-prob', '1,0'], parts: ['--keep-prob (entry 2) must be in (0, 1], got 0'] },
+    { args: [...trainRule, '--optimizer', 'sgd'], parts: ['--optimizer', "'sgd'", 'gd, momentum, adam'] },
+    { args: [...trainRule, '--hidden-activation', 'swish'], parts: ['--hidden-activation', '"swish"', 'leakyRelu'] },
+    { args: [...trainRule, '--hidden-activation', 'relu,tanh,relu'], parts: ['--hidden-activation has 3 entries', 'one per hidden layer (2)'] },
+    { args: [...trainRule, '--output-activation', 'relu'], parts: ['--output-activation', "'relu'", 'sigmoid, softmax'] },
+    { args: [...trainRule, '--beta1', '1'], parts: ['--beta1 must be in [0, 1), got 1'] },
+    { args: [...trainRule, '--beta2', 'high'], parts: ['--beta2', "'high'", 'expected a number'] },
+    { args: [...trainRule, '--epsilon', '0'], parts: ['--epsilon must be in (0, 1], got 0'] },
+    { args: [...trainRule, '--l2', '-0.5'], parts: ['--l2 must be a finite number >= 0, got -0.5'] },
+    { args: [...trainRule, '--decay-rate', '-1'], parts: ['--decay-rate', "'-1'", '>= 0'] },
+    { args: [...trainRule, '--decay-every', '0'], parts: ['--decay-every', "'0'", 'positive integer'] },
+    { args: [...trainRule, '--threads', '0'], parts: ['--threads', "'0'", 'from 1 to 1024'] },
+    // softmax labels and outputs
+    { args: [...trainThree, '--layers', '2,8,1'], parts: ['softmax output needs at least 2 units', '--layers ends in 1'] },
+    { args: [...trainThree, '--layers', '2,8,2'], parts: ['--layers ends with 2 outputs', 'go up to 2', '2,8,3'] },
+    { args: ['train', '--data', file('fractional-class.csv'), '--output', file('x.dnn'), '--output-activation', 'softmax'], parts: [file('fractional-class.csv'), 'label 2.5 of example 2 is not a class index'] },
+    { args: ['train', '--data', 'mnist', '--task', 'digits', '--output-activation', 'sigmoid', '--output', file('x.dnn')], parts: ['--task digits has 10 classes', 'softmax'] },
+    { args: ['evaluate', '--model', file('three.dnn'), '--data', file('class-five.csv')], parts: ['label 5 of example 2', 'not one of the 3 classes (0..2)', file('three.dnn')] },
+    { args: ['predict', '--model', file('rule.dnn'), '--data', file('rule.csv'), '--label-column', 'label', '--all-probabilities'], parts: ['--all-probabilities is for softmax models'] },
   ];
-  const runs = await cliAll(cases.map((c) => c.args));
+  const runs = await cliScenario(...cases.map((c) => c.args));
   runs.forEach((run, k) => assertFails(run, ...cases[k].parts));
+  // the library's hint (loadCsv's labels option) is not shown on the command line
+  assert.not.match(runs[4].stderr, "labels: 'any'");
   assert.not.ok(fs.existsSync(file('x.dnn')), 'no model file is written by a failed run');
 });
 
 test('--help explains every option, with its default', async () => {
-  const [train, predict, evaluate, top] = await cliAll([['train', '--help'], ['predict', '--help'], ['help', 'evaluate'], ['--help']]);
+  const [train, predict, evaluate, top] = await cliScenario(['train', '--help'], ['predict', '--help'], ['help', 'evaluate'], ['--help']);
   const lists = (help: Run, option: string) => new RegExp(`^\\s+(-\\w, )?${option} `, 'm').test(help.stdout);
-  for (const run of [train, predict, evaluate, top]) assert.is(run.status, 0, run.stderr);
-  for (const option of ['--data', '--labels', '--label-column', '--task', '--limit', '--output', '--layers', '--learning-rate', '--epochs',
-    '--batch-size', '--dtype', '--init', '--seed', '--plot', '--help'])
+  for (const run of [train, predict, evaluate, top]) assertSucceeds(run);
+  for (const option of ['--data', '--labels', '--label-column', '--task', '--limit', '--output', '--layers', '--output-activation', '--hidden-activation',
+    '--optimizer', '--learning-rate', '--decay-rate', '--decay-every', '--beta1', '--beta2', '--epsilon', '--l2', '--keep-prob', '--epochs',
+    '--batch-size', '--dtype', '--init', '--seed', '--threads', '--plot', '--help'])
     assert.ok(lists(train, option), `train --help lists ${option}`);
   const flat = train.stdout.replace(/\s+/g, ' '); // commander wraps long descriptions
-  for (const fallback of ['(default: 0.1)', '(default: 10)', '(default: 64)', 'default: "float32"', 'default: "he"', '(default: 1)'])
+  for (const fallback of ['default: "sigmoid", or "softmax" with --task digits', 'default: "relu"', 'default: "gd"', 'default: 0.1 for gd and momentum, 0.001 for adam',
+    '(default: 0.9)', '(default: 0.999)', '(default: 1e-8)', 'none (default: 0)', 'no dropout (default: 1)', '(default: 10)', '(default: 64)',
+    'default: "float32"', 'default: "he"', 'same model) (default: 1)', 'default: OpenBLAS\'s own, one per core'])
     assert.ok(flat.includes(fallback), `train --help shows ${fallback}`);
-  for (const option of ['--model', '--data', '--label-column', '--limit', '--output']) assert.ok(lists(predict, option), `predict --help lists ${option}`);
+  for (const option of ['--model', '--data', '--label-column', '--limit', '--all-probabilities', '--output']) assert.ok(lists(predict, option), `predict --help lists ${option}`);
   for (const option of ['--model', '--data', '--labels', '--label-column', '--task', '--limit']) assert.ok(lists(evaluate, option), `evaluate --help lists ${option}`);
   for (const command of ['train', 'predict', 'evaluate']) assert.match(top.stdout, new RegExp(`^\\s+${command} `, 'm'));
 });
