@@ -19,7 +19,7 @@ export {
   type LinearActivationCache,
   type InitializeOptions,
 } from './tutorial';
-export { Model, NonFiniteCostError, type ModelOptions, type ModelConfig, type Labels, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
+export { Model, NonFiniteCostError, gradientCheck, type ModelOptions, type ModelConfig, type Labels, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
 export type { HiddenActivation, OutputActivation, OptimizerName } from './config';
 export { trainModel, predict, accuracy, type TrainModelOptions } from './train';
 export { loadMnist, binaryTask, oneHot, labelCounts, mnistDataDir, type MnistData, type MnistOptions, type BinaryTask } from './data/mnist';

@@ -669,3 +669,9 @@ function argmax(values: FloatArray, offset: number, count: number): number {
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The training was aborted', 'AbortError');
 }
+
+/** gradient_check_n, as the course names it: `model.gradientCheck(X, Y, options)`. */
+export function gradientCheck(model: Model, X: Matrix, Y: Labels, options: { epsilon?: number; maxParameters?: number } = {}): { difference: number; checked: number } {
+  if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
+  return model.gradientCheck(X, Y, options);
+}

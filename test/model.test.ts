@@ -279,6 +279,13 @@ test('a training step allocates nothing: typed arrays created per fit do not gro
   const fullFew = countAllocations(() => model.fit(X, Y, { iterations: 3 }));
   const fullMany = countAllocations(() => model.fit(X, Y, { iterations: 300 }));
   assert.is(fullMany, fullFew);
+  // the same with every extension on: softmax, Adam, L2, dropout, decay
+  const classes = Uint8Array.from({ length: 64 }, (_, j) => j % 3);
+  const rich = new Model({ layerDims: [10, 8, 6, 3], dtype: 'float32', output: 'softmax', optimizer: 'adam', l2: 0.1, keepProb: 0.8, hiddenActivation: 'tanh', seed: 1 });
+  rich.fit(X, classes, { batchSize: 16, epochs: 1 });
+  const richFew = countAllocations(() => rich.fit(X, classes, { batchSize: 16, epochs: 2, decayRate: 0.1 }));
+  const richMany = countAllocations(() => rich.fit(X, classes, { batchSize: 16, epochs: 40, decayRate: 0.1 }));
+  assert.is(richMany, richFew, 'softmax + Adam + L2 + dropout: nothing per step');
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
