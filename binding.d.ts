@@ -146,6 +146,12 @@ export declare class Network {
    * finite cost.
    */
   trainStep(X: FloatArray, Y: FloatArray, m: number, learningRate: number): number;
+  /**
+   * `count` training steps on the same batch in one call (full-batch training); costs[k] receives the cost before
+   * step k (costs: a Float64Array of at least count elements). Stops at the first non-finite cost, as trainStep
+   * does, and returns the number of steps completed.
+   */
+  trainSteps(X: FloatArray, Y: FloatArray, m: number, learningRate: number, count: number, costs: Float64Array): number;
   /** Copies the current parameters into `params` (buffer 0) if they are in `nextParams`. */
   syncParameters(): void;
   /** Zeroes the momentum / Adam state and the step count. */

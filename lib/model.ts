@@ -96,6 +96,8 @@ export class NonFiniteCostError extends Error {
   }
 }
 
+// Full-batch steps run in one native call at most (between them fit() checks for an abort).
+const MAX_STEPS_PER_CALL = 256;
 // Examples per forward pass when predicting on more data than the training batch.
 const DEFAULT_PREDICT_CAPACITY = 4096;
 
@@ -137,11 +139,16 @@ export class Model {
     this.seed = config.seed;
     this.activations = activationCodes(config);
     this.paramCount = native.parameterCount(this.layerDims);
-    this.params = allocate(this.dtype, this.paramCount);
-    this.nextParams = allocate(this.dtype, this.paramCount);
-    this.grads = allocate(this.dtype, this.paramCount);
-    this.velocity = config.optimizer === 'gd' ? null : allocate(this.dtype, this.paramCount);
-    this.squares = config.optimizer === 'adam' ? allocate(this.dtype, this.paramCount) : null;
+    // One allocation for the parameter-shaped buffers (views of it), so the native network checks one buffer per call.
+    const P = this.paramCount;
+    const slots = 3 + (config.optimizer === 'gd' ? 0 : 1) + (config.optimizer === 'adam' ? 1 : 0);
+    const arena = allocate(this.dtype, slots * P, `the parameters of ${this.layerDims.join('-')} (${P} values)`);
+    const slot = (i: number) => arena.subarray(i * P, (i + 1) * P);
+    this.params = slot(0);
+    this.nextParams = slot(1);
+    this.grads = slot(2);
+    this.velocity = config.optimizer === 'gd' ? null : slot(3);
+    this.squares = config.optimizer === 'adam' ? slot(4) : null;
     initializeFlatParameters(this.params, this.layerDims, this.init, this.seed);
   }
 
@@ -220,9 +227,12 @@ export class Model {
     if (this.network === null || columns > this.capacity) {
       if (this.network !== null) this.adamStep = this.network.step;
       this.capacity = Math.max(columns, this.capacity);
-      this.workspace = allocate(this.dtype, native.workspaceLength(this.layerDims, this.capacity));
       const dropout = usesDropout(this.config);
-      this.masks = dropout ? allocate(this.dtype, native.maskLength(this.layerDims, this.capacity)) : null;
+      const workspaceLength = native.workspaceLength(this.layerDims, this.capacity);
+      const maskLength = dropout ? native.maskLength(this.layerDims, this.capacity) : 0;
+      const scratch = allocate(this.dtype, workspaceLength + maskLength, `a workspace for batches of ${this.capacity}`);
+      this.workspace = scratch.subarray(0, workspaceLength);
+      this.masks = dropout ? scratch.subarray(workspaceLength) : null;
       this.network = new native.Network({
         layerDims: this.layerDims,
         activations: this.activations,
@@ -346,6 +356,7 @@ export class Model {
     const sourceX = shuffle ? allocate(this.dtype, X.data.length) : X.data;
     const sourceY = shuffle ? allocate(this.dtype, Y.data.length) : Y.data;
     const order = shuffle ? new Uint32Array(m) : null;
+    const stepCosts = new Float64Array(miniBatch ? 1 : MAX_STEPS_PER_CALL);
     const batchX: FloatArray[] = [], batchY: FloatArray[] = [], batchM: number[] = [];
     for (let start = 0; start < m; start += batchSize) {
       const end = Math.min(m, start + batchSize);
@@ -373,21 +384,31 @@ export class Model {
 
     try {
       if (!miniBatch) {
-        for (let i = 0; i < iterations; i++) {
+        // Full batch: the batch never changes, so runs of steps go to the network in one call (trainSteps), cut
+        // wherever JavaScript has something to do: a cost to record, a progress report, a learning-rate change,
+        // and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly.
+        const events = (i: number) => i % costEvery === 0 || i === iterations - 1 || (progressEvery > 0 && (i + 1) % progressEvery === 0);
+        let i = 0;
+        while (i < iterations) {
           if (hooks.shouldStop?.()) {
             result.aborted = true;
             break;
           }
-          const cost = network.trainStep(batchX[0], batchY[0], m, rateAt(i));
-          if (!Number.isFinite(cost)) throw diverged(i, 0, cost);
-          lastCost = cost;
-          examples += m;
-          result.iterations = i + 1;
-          if (i % costEvery === 0 || i === iterations - 1) {
-            result.costs.push(cost);
-            result.costAt.push(i);
-            report(i + 1, 0);
-          } else if (progressEvery > 0 && (i + 1) % progressEvery === 0) report(i + 1, 0);
+          let last = i;
+          const rate = rateAt(i);
+          while (!events(last) && last + 1 < iterations && last - i + 1 < MAX_STEPS_PER_CALL && rateAt(last + 1) === rate) last++;
+          const count = last - i + 1;
+          const completed = network.trainSteps(batchX[0], batchY[0], m, rate, count, stepCosts);
+          examples += completed * m;
+          result.iterations = i + completed;
+          if (completed < count) throw diverged(i + completed, 0, stepCosts[completed]);
+          lastCost = stepCosts[count - 1];
+          if (last % costEvery === 0 || last === iterations - 1) {
+            result.costs.push(lastCost);
+            result.costAt.push(last);
+            report(last + 1, 0);
+          } else if (progressEvery > 0 && (last + 1) % progressEvery === 0) report(last + 1, 0);
+          i = last + 1;
         }
         result.epochs = result.iterations > 0 ? 1 : 0;
         return finish();

@@ -71,21 +71,32 @@ class Args {
     return "an object";
   }
 
-  FloatArray float_array(size_t index, const char* name) const { return float_array_of(info_[index], name); }
+  FloatArray float_array(size_t index, const char* name) const {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env_, info_[index], &type, &length, &data, nullptr, nullptr) == napi_ok &&
+        (type == napi_float32_array || type == napi_float64_array))
+      return {type == napi_float32_array ? DType::Float32 : DType::Float64, length == 0 ? nullptr : data, length};
+    return float_array_of(info_[index], name);  // throws the named TypeError
+  }
 
   // Works for typed arrays over ArrayBuffers and SharedArrayBuffers alike (napi_get_typedarray_info gives the data
   // pointer for both). A detached buffer reports length 0; every caller requires a positive length.
+  // One Node-API call on the fast path: napi_get_typedarray_info fails (without a JavaScript exception) on anything
+  // that is not a typed array.
   FloatArray float_array_of(const Napi::Value& value, const std::string& name) const {
-    if (value.IsTypedArray()) {
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* data = nullptr;
-      if (napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) == napi_ok &&
-          (type == napi_float32_array || type == napi_float64_array))
-        return {type == napi_float32_array ? DType::Float32 : DType::Float64, length == 0 ? nullptr : data, length};
-    }
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+        (type == napi_float32_array || type == napi_float64_array))
+      return {type == napi_float32_array ? DType::Float32 : DType::Float64, length == 0 ? nullptr : data, length};
     type_error(name + " must be a Float32Array or Float64Array, got " + describe(value));
   }
+
+  // The value of a JavaScript number, in one Node-API call (napi_get_value_double refuses anything else).
+  bool number_value(const Napi::Value& value, double* out) const { return napi_get_value_double(env_, value, out) == napi_ok; }
 
   // A Float32Array/Float64Array or null (an optional output).
   bool is_null(size_t index) const { return info_[index].IsNull() || info_[index].IsUndefined(); }
@@ -103,11 +114,17 @@ class Args {
   }
 
   // A positive integer that fits BLAS's int.
-  int dimension(size_t index, const char* name) const { return dimension_of(info_[index], name); }
+  int dimension(size_t index, const char* name) const {
+    // the common case without building a std::string for the name
+    double v;
+    if (number_value(info_[index], &v) && v >= 1 && v <= 2147483647.0 && v == static_cast<double>(static_cast<int64_t>(v)))
+      return static_cast<int>(v);
+    return dimension_of(info_[index], name);
+  }
 
   int dimension_of(const Napi::Value& value, const std::string& name) const {
-    if (!value.IsNumber()) type_error(name + " must be a positive integer, got " + describe(value));
-    const double v = value.As<Napi::Number>().DoubleValue();
+    double v;
+    if (!number_value(value, &v)) type_error(name + " must be a positive integer, got " + describe(value));
     if (!(v >= 1) || v != static_cast<double>(static_cast<int64_t>(v)) || v > 2147483647.0)
       range_error(name + " must be a positive integer (at most 2147483647), got " + number_text(v));
     return static_cast<int>(v);
@@ -125,8 +142,8 @@ class Args {
 
   double finite_number(size_t index, const char* name) const {
     const Napi::Value value = info_[index];
-    if (!value.IsNumber()) type_error(std::string(name) + " must be a finite number, got " + describe(value));
-    const double v = value.As<Napi::Number>().DoubleValue();
+    double v;
+    if (!number_value(value, &v)) type_error(std::string(name) + " must be a finite number, got " + describe(value));
     if (!std::isfinite(v)) range_error(std::string(name) + " must be a finite number, got " + number_text(v));
     return v;
   }

@@ -17,6 +17,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                        {InstanceMethod<&NetworkWrap::Forward>("forward"), InstanceMethod<&NetworkWrap::Cost>("cost"),
                         InstanceMethod<&NetworkWrap::Backward>("backward"),
                         InstanceMethod<&NetworkWrap::TrainStep>("trainStep"),
+                        InstanceMethod<&NetworkWrap::TrainSteps>("trainSteps"),
                         InstanceMethod<&NetworkWrap::SyncParameters>("syncParameters"),
                         InstanceMethod<&NetworkWrap::ResetOptimizer>("resetOptimizer"),
                         InstanceMethod<&NetworkWrap::ReseedDropout>("reseedDropout"),
@@ -89,8 +90,17 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
     if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
       args.type_error(std::string(name) + " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
-    // Keep the array (and so its memory) alive for as long as this network holds its address.
-    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length});
+    // Keep the array (and so its memory) alive for as long as this network holds its address. Views of a buffer
+    // already bound need no check of their own on each call: detaching that buffer empties every view of it.
+    bool shares_a_bound_buffer = false;
+    for (const BoundArray& bound : bound_) {
+      bool same = false;
+      if (bound.checked && napi_strict_equals(args.env(), bound.array.Value().Get("buffer"), buffer, &same) == napi_ok && same) {
+        shares_a_bound_buffer = true;
+        break;
+      }
+    }
+    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length, !shares_a_bound_buffer});
     return array;
   }
 
@@ -149,12 +159,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // memory this network points at.
   void require_attached(const Args& args) {
     for (const BoundArray& bound : bound_) {
+      if (!bound.checked) continue;
       napi_typedarray_type type;
       size_t length = 0;
       void* data = nullptr;
       if (napi_get_typedarray_info(args.env(), bound.array.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
           length != bound.length || data != bound.data)
-        args.type_error(std::string(bound.name) + "'s buffer was detached (transferred) or changed; build a new network");
+        args.type_error(std::string(bound.name) + "'s buffer was detached (transferred) or changed; build a new network" +
+                        (bound_.size() > 1 ? " (it may be shared with the network's other buffers)" : ""));
     }
   }
 
@@ -280,16 +292,51 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
     });
     last_forward_training_ = true;
-    if (params_[1].data != nullptr) {
-      if (std::isfinite(cost)) {
-        current_ = 1 - current_;
-        has_previous_ = true;
-      } else if (has_previous_) {
-        current_ = 1 - current_;
-        has_previous_ = false;
-      }
-    }
+    after_step(cost);
     return Napi::Number::New(info.Env(), cost);
+  }
+
+  // trainSteps(X, Y, m, learningRate, count, costs): `count` steps on the same batch in one call (full-batch
+  // training without a crossing into JavaScript per step); costs[k] = the cost before step k. Stops at the first
+  // non-finite cost, as trainStep does, and returns the number of steps completed.
+  Napi::Value TrainSteps(const Napi::CallbackInfo& info) {
+    Args args(info, "Network.trainSteps");
+    args.require_count(6);
+    const Batch b = batch(args, 0, 1, 2);
+    const double learning_rate = args.finite_number(3, "learningRate");
+    const int count = args.dimension(4, "count");
+    const FloatArray costs = args.float_array(5, "costs");
+    if (costs.dtype != DType::Float64) args.type_error("costs must be a Float64Array");
+    if (costs.length < static_cast<size_t>(count))
+      args.range_error("costs has " + std::to_string(costs.length) + " elements, fewer than count = " + std::to_string(count));
+    require_outside_network(args, costs, "costs");
+    int completed = 0;
+    for (; completed < count; ++completed) {
+      double cost = 0;
+      dispatch([&](auto t) {
+        using T = decltype(t);
+        cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
+      });
+      costs.as<double>()[completed] = cost;
+      last_forward_training_ = true;
+      if (!after_step(cost)) break;
+    }
+    return Napi::Number::New(info.Env(), completed);
+  }
+
+  // The parameter buffers' roles after a step with this cost; false when the cost was not finite.
+  bool after_step(double cost) {
+    if (params_[1].data == nullptr) return std::isfinite(cost);
+    if (std::isfinite(cost)) {
+      current_ = 1 - current_;
+      has_previous_ = true;
+      return true;
+    }
+    if (has_previous_) {
+      current_ = 1 - current_;
+      has_previous_ = false;
+    }
+    return false;
   }
 
   // syncParameters(): make `params` (buffer 0) hold the current parameters again
@@ -353,6 +400,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const char* name;
     void* data;
     size_t length;
+    bool checked;  // false: a view of a buffer another bound array already stands for
   };
   std::vector<BoundArray> bound_;
   NetworkSizes sizes_{0, 0, 0};
