@@ -81,7 +81,11 @@ export interface FitResult {
 export interface FitAsyncOptions extends FitOptions {
   /** aborting stops training after the current step; the model keeps that step's parameters and the promise rejects with an AbortError */
   signal?: AbortSignal;
-  /** OpenBLAS threads while training (process-wide; default: leave as set) */
+  /**
+   * OpenBLAS threads while training (process-wide). Default: as set for the first training; while several fitAsync
+   * trainings run at once, 1, so that the workers and OpenBLAS's pool do not oversubscribe the cores (the previous
+   * count comes back when the last one ends).
+   */
   blasThreads?: number;
 }
 
@@ -582,7 +586,7 @@ export class Model {
       options: fitOptions,
       wantsProgress: onProgress !== undefined,
       abortFlag,
-      blasThreads: blasThreads ?? native.getNumThreads(),
+      blasThreads: blasThreads ?? concurrency.enter(),
     };
     const worker = spawnTrainingWorker(job);
     this.busy = true;
@@ -593,6 +597,7 @@ export class Model {
       const settle = (state: TrainingState | null, outcome: () => void) => {
         if (settled) return;
         settled = true;
+        if (blasThreads === undefined) concurrency.leave();
         signal?.removeEventListener('abort', onAbort);
         this.busy = false;
         if (state !== null) this.importState(state);
@@ -665,6 +670,23 @@ export class Model {
   }
 
 }
+
+// The default OpenBLAS thread policy of fitAsync: one training keeps the process's setting; from the second
+// concurrent one on, every training (OpenBLAS's count is process-wide) runs its BLAS on one thread.
+const concurrency = {
+  active: 0,
+  threadsBefore: 0,
+  enter(): number {
+    if (this.active++ === 0) {
+      this.threadsBefore = native.getNumThreads();
+      return this.threadsBefore;
+    }
+    return 1;
+  },
+  leave(): void {
+    if (--this.active === 0) native.setNumThreads(this.threadsBefore);
+  },
+};
 
 // Installed, the worker runs the compiled worker.js. Run from the TypeScript sources (tests, development under
 // tsx), a worker does not inherit tsx's loader, so a small bootstrap registers tsx's require hook first.

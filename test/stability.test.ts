@@ -84,6 +84,12 @@ test('several models training at once in workers give the parameters of training
     const models = jobs.map(({ options }) => new Model(options));
     await Promise.all(models.map((model, i) => model.fitAsync(jobs[i].X, jobs[i].Y, { ...fitOptions, blasThreads: 1 })));
     models.forEach((model, i) => assert.equal(Array.from(model.flatParameters), sequential[i], `model ${i}`));
+    // the default policy: the first training keeps the process's count, concurrent ones run on 1 thread, and the
+    // count comes back afterwards
+    setNumThreads(threads);
+    const again = jobs.map(({ options }) => new Model(options));
+    await Promise.all(again.map((model, i) => model.fitAsync(jobs[i].X, jobs[i].Y, fitOptions)));
+    assert.is(getNumThreads(), threads, 'the thread count is restored');
   } finally {
     setNumThreads(threads);
   }
