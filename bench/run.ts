@@ -195,6 +195,36 @@ async function eventLoopLag() {
   return { trainingMs, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
 }
 
+// ------------------------------------------------------------------ targets (issue 4) and where the time goes
+const TARGETS: Record<string, { ms?: number; percentOfCeiling?: number }> = {
+  'float64 W1': { ms: 0.003 }, 'float32 W1': { ms: 0.003 },
+  'float64 W2': { ms: 3 }, 'float32 W2': { ms: 1.6 },
+  'float64 W3': { ms: 5.5 }, 'float32 W3': { ms: 2.8 },
+  'float64 W4': { percentOfCeiling: 95 }, 'float32 W4': { percentOfCeiling: 95 },
+};
+
+function targetLines(rows: any[], nativeJson: any | null): string[] {
+  const out = ['| dtype | workload | target | measured | met | where the time goes (native step, this run) |', '|---|---|---|---:|---|---|'];
+  const peak = (dtype: string) => nativeJson?.results.find((r: any) => r.section === 'peak' && r.dtype === dtype)?.gflops;
+  for (const r of rows) {
+    const target = TARGETS[`${r.dtype} ${r.workload}`];
+    if (!target) continue;
+    const step = nativeJson?.results.find((x: any) => x.section === 'step' && x.name === 'network_train_step' && x.workload === r.workload && x.dtype === r.dtype);
+    const met = target.ms !== undefined ? r.modelMs <= target.ms : (r.percentOfCeiling ?? 0) >= (target.percentOfCeiling ?? 100);
+    let where = '–';
+    if (step?.gemm_only_ms) {
+      const gemmShare = (100 * step.gemm_only_ms) / step.median_ms;
+      const gemmRate = r.flops / step.gemm_only_ms / 1e6;
+      const p = peak(r.dtype);
+      where = `GEMMs ${fmt(gemmShare)}% of the step, at ${fmt(gemmRate)} GFLOP/s${p ? ` (${fmt((100 * gemmRate) / p)}% of the square-GEMM peak)` : ''}`;
+    }
+    const goal = target.ms !== undefined ? `≤ ${target.ms} ms` : `≥ ${target.percentOfCeiling}% of ceiling`;
+    const measured = target.ms !== undefined ? `${fmt(r.modelMs, 4)} ms` : `${fmt(r.percentOfCeiling)}%`;
+    out.push(`| ${r.dtype} | ${r.workload} | ${goal} | ${measured} | ${met ? 'yes' : 'no'} | ${where} |`);
+  }
+  return ['Targets (goals for the code, from issue 4):', '', ...out];
+}
+
 // ------------------------------------------------------------------ report
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits));
 
@@ -251,6 +281,7 @@ async function main() {
     lines.push(`| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`);
   }
   if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
+  lines.push('', ...targetLines(rows, nativeResults?.json ?? null));
   lines.push('', `N-API: ${fmt(overhead.emptyCallNs)} ns for an empty call (getNumThreads), ${fmt(overhead.linearForward1x1Ns)} ns for linearForward on 1x1 matrices (argument checks included).`);
   lines.push(`Memory: ${fmt(memory.arrayBufferBytesPerStep)} ArrayBuffer bytes allocated per training step and at most ${fmt(memory.heapBytesPerStepUpperBound)} JS heap bytes per step (float32 W3 shapes, batches of 128: the difference between fits of 1 and ${1 + memory.extraSteps / 8} epochs, per extra step); peak RSS ${fmt(peakRssMiB)} MiB.`);
   lines.push(`Event loop while fitAsync trains W3 (float32, ${fmt(lag.trainingMs)} ms): delay p50 ${fmt(lag.p50Ms)} ms, p99 ${fmt(lag.p99Ms)} ms, max ${fmt(lag.maxMs)} ms.`);
