@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs dnn-native as a user would: `npm pack`, then `npm install <tarball>` into an empty project, then
-# require() it and import it from an .mjs and train a tiny network with the tutorial's functions, checking the
-# costs against the same training run from this source tree. Three modes:
-#   prebuilt     with prebuilds/<platform>-<arch>/ made by `npm run prebuild`: loads without compiling
+# require() it and import it from an .mjs and train a tiny network with the tutorial's functions and with a Model
+# (fit, and fitAsync in a worker thread), checking the costs and weights against the same training run from this
+# source tree. Three modes:
+#   prebuilt     with prebuilds/<platform>-<arch>/ made by `npm run prebuildify`: loads without compiling
 #   source       without prebuilds: the install step compiles the addon with cmake-js
 #   no-openblas  without prebuilds and with pkg-config not finding OpenBLAS: the install fails with one clear
 #                line naming the system package to install
@@ -46,8 +47,8 @@ if want source || want no-openblas; then
   if tar -tzf "$source_tgz" | grep -q '^package/prebuilds/'; then log "the source tarball has prebuilds/"; exit 1; fi
 fi
 if want prebuilt; then
-  log "npm run prebuild (in the copy)"
-  (cd "$copy" && npm run prebuild --silent) > "$work/prebuild.log" 2>&1 || { tail -30 "$work/prebuild.log"; log "prebuild failed"; exit 1; }
+  log "npm run prebuildify (in the copy)"
+  (cd "$copy" && npm run prebuildify --silent) > "$work/prebuild.log" 2>&1 || { tail -30 "$work/prebuild.log"; log "prebuildify failed"; exit 1; }
   ls "$copy"/prebuilds/*/ | sed 's/^/pack-test:   prebuilds: /'
   prebuilt_tgz=$(pack "$work/prebuilt-tgz")
   tar -tzf "$prebuilt_tgz" | grep '^package/prebuilds/.*\.node$' | sed 's/^/pack-test:   in the tarball: /'
@@ -55,11 +56,21 @@ fi
 
 # --- the user's code -----------------------------------------------------------------------------------------
 cat > "$work/train.cjs" <<'EOF'
-// A tiny seeded training with the tutorial's functions; returns the costs and the trained weights.
+// A tiny seeded training with the tutorial's functions, and one with a Model (softmax, Adam: the native training
+// step); returns the costs and the trained weights. `model` is left out when the import has no Model (the .mjs).
+const MODEL_OPTIONS = { layerDims: [2, 4, 3], output: 'softmax', optimizer: 'adam', seed: 5 };
+const FIT_OPTIONS = { iterations: 40, learningRate: 0.05, costEvery: 10 };
+function data(dnn) {
+  const { Matrix } = dnn;
+  return {
+    X: Matrix.fromRows([[0, 0, 1, 1, 0.5, 0.2], [0, 1, 0, 1, 0.3, 0.9]]),
+    Y: Matrix.fromRows([[0, 1, 1, 1, 0, 1]]),
+    classes: [0, 1, 2, 2, 0, 1],
+  };
+}
 module.exports = function train(dnn) {
-  const { Matrix, initializeParametersDeep, modelForward, computeCost, modelBackward, updateParameters } = dnn;
-  const X = Matrix.fromRows([[0, 0, 1, 1, 0.5, 0.2], [0, 1, 0, 1, 0.3, 0.9]]);
-  const Y = Matrix.fromRows([[0, 1, 1, 1, 0, 1]]);
+  const { initializeParametersDeep, modelForward, computeCost, modelBackward, updateParameters } = dnn;
+  const { X, Y, classes } = data(dnn);
   let parameters = initializeParametersDeep([2, 4, 1], { seed: 3, init: 'lecun' });
   const costs = [];
   for (let i = 0; i < 300; i++) {
@@ -67,7 +78,19 @@ module.exports = function train(dnn) {
     if (i % 100 === 0 || i === 299) costs.push(computeCost(AL, Y));
     parameters = updateParameters(parameters, modelBackward(AL, Y, caches), 0.5);
   }
-  return { costs, W1: Array.from(parameters.W1.data) };
+  const result = { costs, W1: Array.from(parameters.W1.data) };
+  if (dnn.Model) {
+    const model = new dnn.Model(MODEL_OPTIONS);
+    result.model = { costs: model.fit(X, classes, FIT_OPTIONS).costs, params: Array.from(model.flatParameters) };
+  }
+  return result;
+};
+/** The same Model training through fitAsync (a worker thread running the installed package's compiled worker). */
+module.exports.trainAsync = async function trainAsync(dnn) {
+  const { X, classes } = data(dnn);
+  const model = new dnn.Model(MODEL_OPTIONS);
+  const { costs } = await model.fitAsync(X, classes, FIT_OPTIONS);
+  return { costs, params: Array.from(model.flatParameters) };
 };
 EOF
 cat > "$work/check.cjs" <<'EOF'
@@ -79,8 +102,15 @@ module.exports = function check(label, result, expected) {
   if (!(result.costs.at(-1) < result.costs[0] * 0.8)) problems.push(`the cost did not fall: ${result.costs}`);
   result.costs.forEach((c, i) => { if (!close(c, expected.costs[i])) problems.push(`cost ${i} = ${c}, expected ${expected.costs[i]}`); });
   result.W1.forEach((w, i) => { if (!close(w, expected.W1[i])) problems.push(`W1[${i}] = ${w}, expected ${expected.W1[i]}`); });
+  for (const [name, model] of [['Model.fit', result.model], ['Model.fitAsync', result.modelAsync]]) {
+    if (!model) continue;
+    if (!(model.costs.at(-1) < model.costs[0])) problems.push(`${name}: the cost did not fall: ${model.costs}`);
+    model.costs.forEach((c, i) => { if (!close(c, expected.model.costs[i])) problems.push(`${name} cost ${i} = ${c}, expected ${expected.model.costs[i]}`); });
+    model.params.forEach((p, i) => { if (!close(p, expected.model.params[i])) problems.push(`${name} parameter ${i} = ${p}, expected ${expected.model.params[i]}`); });
+  }
   const loaded = [...new Set(fs.readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/).pop()).filter((p) => p && p.endsWith('.node')))];
-  console.log(`${label}: costs ${result.costs.map((c) => c.toFixed(6)).join(' -> ')}; addon ${loaded.join(', ')}`);
+  const models = [['fit', result.model], ['fitAsync', result.modelAsync]].filter(([, m]) => m).map(([name, m]) => `; Model.${name} costs ${m.costs[0].toFixed(6)} -> ${m.costs.at(-1).toFixed(6)}`).join('');
+  console.log(`${label}: costs ${result.costs.map((c) => c.toFixed(6)).join(' -> ')}${models}; addon ${loaded.join(', ')}`);
   if (problems.length) { console.log(`${label}: FAILED: ${problems.join('; ')}`); process.exitCode = 1; }
   return loaded;
 };
@@ -95,8 +125,13 @@ make_project() { # $1: directory
   cp "$work/train.cjs" "$work/check.cjs" "$work/expected.json" "$1/"
   cat > "$1/use.cjs" <<'EOF'
 const dnn = require('dnn-native');
-const loaded = require('./check.cjs')('require', require('./train.cjs')(dnn), require('./expected.json'));
-console.log('LOADED ' + loaded.join(','));
+const train = require('./train.cjs');
+(async () => {
+  const result = train(dnn);
+  result.modelAsync = await train.trainAsync(dnn);
+  const loaded = require('./check.cjs')('require', result, require('./expected.json'));
+  console.log('LOADED ' + loaded.join(','));
+})().catch((error) => { console.error(error); process.exitCode = 1; });
 EOF
   cat > "$1/use.mjs" <<'EOF'
 import { Matrix, initializeParametersDeep, modelForward, computeCost, modelBackward, updateParameters } from 'dnn-native';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// prebuildify's build command for a cmake-js project. `npm run prebuild` is
+// prebuildify's build command for a cmake-js project. `npm run prebuildify` is
 //   prebuildify --napi --strip --node-gyp=scripts/prebuild-cmake.js
+// (named so, not "prebuild", because npm would run a "prebuild" script before every `npm run build`)
 // and prebuildify runs this file in node-gyp's place, as `<this> rebuild --target=<node version>
 // --devdir=<dir> [--arch=<arch>] --release|--debug`, then takes the one .node file in build/Release (or
 // build/Debug), strips it and copies it to prebuilds/<platform>-<arch>/. So: run `cmake-js rebuild`, which
