@@ -95,7 +95,7 @@ export function normaliseModelOptions(options: ModelOptions): ModelConfig {
   if (output === 'softmax' && layerDims[layerDims.length - 1] < 2)
     throw new RangeError(`a softmax output needs at least 2 units (one per class); options.layerDims ends in ${layerDims[layerDims.length - 1]}`);
   const optimizer = options.optimizer ?? 'gd';
-  if (!(optimizer in OPTIMIZER_CODES)) throw new TypeError(`options.optimizer must be 'gd', 'momentum' or 'adam', got ${describe(optimizer)}`);
+  if (typeof optimizer !== 'string' || !Object.hasOwn(OPTIMIZER_CODES, optimizer)) throw new TypeError(`options.optimizer must be 'gd', 'momentum' or 'adam', got ${describe(optimizer)}`);
   const l2 = options.l2 ?? 0;
   if (typeof l2 !== 'number') throw new TypeError(`options.l2 must be a number, got ${describe(l2)}`);
   if (!Number.isFinite(l2) || l2 < 0) throw new RangeError(`options.l2 must be a finite number >= 0, got ${l2}`);

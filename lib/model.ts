@@ -192,6 +192,8 @@ export class Model {
     this.requireIdle('setParameters');
     if (typeof parameters !== 'object' || parameters === null) throw new TypeError(`parameters must be a record { W1, b1, ... }, got ${describe(parameters)}`);
     const views = this.parameterViews(this.params);
+    for (const key of Object.keys(parameters))
+      if (/^[Wb]\d+$/.test(key) && !(key in views)) throw new RangeError(`parameters.${key}: the model has ${this.numLayers} layers (W1..W${this.numLayers})`);
     // check every entry before writing any
     for (const [key, view] of Object.entries(views)) {
       const given = requireMatrix(parameters[key], `parameters.${key}`);
@@ -273,7 +275,8 @@ export class Model {
     if (this.output === 'softmax' && !(Y instanceof Matrix && Y.rows === classes && classes > 1)) {
       // class indices
       const indices: ArrayLike<number> = Y instanceof Matrix ? (Y.rows === 1 ? Y.data : (requireShape(Y, 'Y', classes, m, '(one-hot) or (1, m) class indices'), Y.data)) : Y;
-      if (!(Y instanceof Matrix) && !(Array.isArray(Y) || ArrayBuffer.isView(Y))) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
+      const numericView = ArrayBuffer.isView(Y) && !(Y instanceof DataView) && !(Y instanceof BigInt64Array) && !(Y instanceof BigUint64Array);
+      if (!(Y instanceof Matrix) && !(Array.isArray(Y) || numericView)) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
       if (indices.length !== m) throw new RangeError(`Y has ${indices.length} class indices, expected one per example of X (${m})`);
       const oneHot = Matrix.zeros(classes, m, this.dtype);
       for (let j = 0; j < m; j++) {
@@ -522,6 +525,7 @@ export class Model {
    */
   gradientCheck(X: Matrix, Y: Labels, options: { epsilon?: number; maxParameters?: number } = {}): { difference: number; checked: number } {
     this.requireIdle('gradientCheck');
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { epsilon, maxParameters }, got ${describe(options)}`);
     const targets = this.targets(X, Y);
     const epsilon = requirePositiveNumber(options.epsilon ?? 1e-7, 'options.epsilon');
     const maxParameters = options.maxParameters === undefined ? this.paramCount : requireDimension(options.maxParameters, 'options.maxParameters');
@@ -567,7 +571,8 @@ export class Model {
       const { signal, onProgress, blasThreads, ...fitOptions } = options;
       const plan = this.planFit(X, Y, { ...fitOptions, onProgress });
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
-      if (blasThreads !== undefined) requireDimension(blasThreads, 'options.blasThreads');
+      if (blasThreads !== undefined && requireDimension(blasThreads, 'options.blasThreads') > 1024)
+        throw new RangeError(`options.blasThreads must be at most 1024, got ${blasThreads}`);
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       return this.startWorker(X, plan.Y, fitOptions, onProgress, signal, blasThreads);
     } catch (error) {

@@ -1,5 +1,5 @@
 // The tutorial's L_layer_model and predict, on top of the Model's fast path.
-import { describe } from './checks';
+import { describe, requireDimension, requireLayerDims } from './checks';
 import { Matrix } from './matrix';
 import { Model } from './model';
 import type { InitScheme } from './random';
@@ -25,7 +25,10 @@ export interface TrainModelOptions {
  */
 export function trainModel(X: Matrix, Y: Matrix, layerDims: readonly number[], options: TrainModelOptions = {}): { parameters: Parameters; costs: number[]; costAt: number[] } {
   requireMatrix(X, 'X');
+  requireLayerDims(layerDims, 'layerDims');
   if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  if (options.numIterations !== undefined) requireDimension(options.numIterations, 'options.numIterations');
+  if (options.costEvery !== undefined) requireDimension(options.costEvery, 'options.costEvery');
   const model = new Model({ layerDims, dtype: X.dtype, init: options.init ?? 'small', seed: options.seed ?? 1 });
   const result = model.fit(X, Y, {
     learningRate: options.learningRate ?? 0.0075,

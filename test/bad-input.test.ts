@@ -732,8 +732,8 @@ function networkConstructorRows(dtype: DTypeName, kind: NetKind): Row[] {
     row('keepProb with three entries', (s) => (s.keepProb = [0.5, 1, 1]), RangeError, ['keepProb']);
     for (const v of [0, -0.5, 1.5, NaN, Infinity]) row(`keepProb[0] = ${v}`, (s) => (s.keepProb = [v, 1]), RangeError, ['keepProb[0]']);
     row('keepProb[1] (the output layer) = 0.5', (s) => (s.keepProb = [0.5, 0.5]), RangeError, ['keepProb']);
-    row('keepProb[0] = "0.5" (a string)', (s) => (s.keepProb = ['0.5', 1]), TypeError, ['keepProb[0]'], { knownBug: 'network-keep-prob-type' });
-    row('keepProb[0] = null', (s) => (s.keepProb = [null, 1]), TypeError, ['keepProb[0]'], { knownBug: 'network-keep-prob-type' });
+    row('keepProb[0] = "0.5" (a string)', (s) => (s.keepProb = ['0.5', 1]), TypeError, ['keepProb[0]']);
+    row('keepProb[0] = null', (s) => (s.keepProb = [null, 1]), TypeError, ['keepProb[0]']);
     for (const v of [-1, 1.5, 2 ** 32, NaN, Infinity]) row(`dropoutSeed = ${v}`, (s) => (s.dropoutSeed = v), RangeError, ['dropoutSeed']);
     row('dropoutSeed = "3"', (s) => (s.dropoutSeed = '3'), TypeError, ['dropoutSeed']);
     for (const v of [3, -1, 0.5, NaN, Infinity]) row(`optimizer = ${v}`, (s) => (s.optimizer = v), RangeError, ['optimizer']);
@@ -775,7 +775,7 @@ function networkConstructorRows(dtype: DTypeName, kind: NetKind): Row[] {
     row('output activation not sigmoid', (s) => (s.activations = [1, 1]), RangeError, ['activation', 'activations', 'activations[1]']);
     row('softmax in a hidden layer', (s) => (s.activations = [native.Activation.softmax, 2]), RangeError, ['activations[0]']);
     // a one-unit softmax is always 1: refused, but the message names neither layerDims nor activations
-    row('softmax output with one unit', (s) => (s.activations = [1, native.Activation.softmax]), RangeError, ['layerDims', 'activations', 'activations[1]'], { knownBug: 'network-softmax-units-message' });
+    row('softmax output with one unit', (s) => (s.activations = [1, native.Activation.softmax]), RangeError, ['layerDims', 'activations', 'activations[1]']);
 
     row('capacity missing', (s) => delete s.capacity, TypeError, ['capacity']);
     for (const bad of [0, -1, 2.5, NaN, Infinity, 2 ** 31]) row(`capacity = ${bad}`, (s) => (s.capacity = bad), RangeError, ['capacity']);
@@ -889,7 +889,7 @@ function networkMethodRows(dtype: DTypeName, withNext: boolean, kind: NetKind = 
         if (dtype === 'f64') {
           row("costs a view of the network's grads", () => index, (_b, live) => live.b.grads.subarray(0, TRAIN_STEPS_COUNT), RangeError, ['costs', 'grads'], { allNames: true });
           // costs (written after each step) inside X (read by every step): the later steps would train on the costs
-          row('costs overlapping X', () => index, (_b, live) => live.X.subarray(0, TRAIN_STEPS_COUNT), RangeError, ['costs', 'X'], { allNames: true, knownBug: 'train-steps-costs-overlap' });
+          row('costs overlapping X', () => index, (_b, live) => live.X.subarray(0, TRAIN_STEPS_COUNT), RangeError, ['costs', 'X'], { allNames: true });
         }
       }
     });
@@ -938,9 +938,8 @@ test('raw Network methods: a non-Network this throws a TypeError, no crash', () 
   assert.throws(() => (native.Network as unknown as Loose)({}), (e: unknown) => e instanceof TypeError, 'Network without new');
 });
 
-// The accessors (current, step) are not guarded by V8's receiver check as the methods are: on a plain object they
-// throw a bare Error "Invalid argument" (napi_unwrap fails), and on another wrapped object (a RandomState) they read
-// and write its native memory as if it were a Network's (see the child-process test below).
+// The prototype's methods and accessors check the receiver's type tag before unwrapping it: on any object that is
+// not a Network they throw a TypeError (and never read or write another wrapped object's memory).
 test('raw Network accessors: current and step on a non-Network this throw a TypeError', () => {
   const step = Object.getOwnPropertyDescriptor(native.Network.prototype, 'step')!;
   const current = Object.getOwnPropertyDescriptor(native.Network.prototype, 'current')!;
@@ -955,9 +954,7 @@ test('raw Network accessors: current and step on a non-Network this throw a Type
       }
     }
   }
-  if (failing.length === 0) assert.unreachable('passes now; remove knownBug "accessor-foreign-this"');
-  assert.is(failing.length, 6, `all six fail the same way today: ${failing.join('; ')}`);
-  openKnownBugs.add('accessor-foreign-this');
+  assert.equal(failing, [], failing.join('; '));
 });
 
 /**
@@ -974,13 +971,10 @@ function childProcessCase(knownBug: string, script: string, nodeOptions: string[
     if (env[key]) env[key] = env[key]!.replace(/log_path=([^:]*)/, `log_path=$1-known-${knownBug}`);
   const child = spawnSync(process.execPath, [...nodeOptions, '-e', prelude + script], { encoding: 'utf8', timeout: 60_000, env });
   const ok = child.status === 0 && /^threw (TypeError|RangeError) /m.test(child.stdout);
-  if (ok) assert.unreachable(`passes now; remove knownBug "${knownBug}" (make this an ordinary assertion)`);
-  openKnownBugs.add(knownBug);
-  if (VERBOSE) console.log(`  known bug ${knownBug}: status ${child.status} signal ${child.signal}: ${child.stdout.trim()} ${child.stderr.trim().split('\n')[0] ?? ''}`);
+  assert.ok(ok, `${knownBug}: status ${child.status} signal ${child.signal}: ${child.stdout.trim()} ${child.stderr.trim().split('\n')[0] ?? ''}`);
 }
 
-// Today: `step` on a RandomState reads 8 bytes past the RandomState's native object and the setter writes them
-// (UBSan: "member call on address ... which does not point to an object of type 'NetworkWrap'").
+// `step` on a RandomState given Network's prototype: refused by the type tag, not read from the wrong object.
 test('raw Network accessors: step on a RandomState (another wrapped class) throws, not read or write its memory', () => {
   childProcessCase('accessor-foreign-this', `
     const rng = new native.RandomState(1);
@@ -1051,7 +1045,7 @@ for (const how of ['structuredClone', 'postMessage'] as const) {
 }
 
 // A batch that reuses the memory of a buffer the network lost (its ArrayBuffer transferred, then viewed again) is
-// refused as "X and workspace share memory" (RangeError): the batch checks run before the detachment check.
+// reported as the detachment it is: the network checks its buffers before the batch.
 test('raw Network: a detached buffer is reported as detached even when the batch now lives in its memory', () => {
   const buffers = new Buffers();
   const { net, b } = liveNetwork(buffers, 'f64');
@@ -1063,10 +1057,7 @@ test('raw Network: a detached buffer is reported as detached even when the batch
   } catch (error) {
     thrown = error;
   }
-  assert.ok(thrown instanceof Error, 'throws');
-  if (thrown instanceof TypeError && /workspace's buffer was detached/.test(thrown.message)) assert.unreachable('passes now; remove knownBug "detached-check-order"');
-  assert.ok(thrown instanceof RangeError && /X and workspace share memory/.test((thrown as Error).message), `the known misreport: ${String(thrown)}`);
-  openKnownBugs.add('detached-check-order');
+  assert.ok(thrown instanceof TypeError && /workspace's buffer was detached/.test((thrown as Error).message), String(thrown));
 });
 
 test('raw Network: views of one buffer (as the Model binds them) are all refused once that buffer is detached', () => {
@@ -1565,8 +1556,8 @@ function fitCases(): FitCase[] {
   for (const [what, value] of [['a string', '012012'], ['null', null], ['undefined', undefined], ['a number', 2], ['an object', { length: MODEL_M }]] as const)
     add(`Y ${what}`, 'softmax', (c) => (c.Y = value), TypeError, ['Y'], data);
   // typed arrays whose elements are not numbers: TypeError (today: RangeError "Y has undefined class indices", or "Y[0] is 0" for 0n)
-  add('Y a DataView', 'softmax', (c) => (c.Y = new DataView(new ArrayBuffer(8 * MODEL_M))), TypeError, ['Y'], { ...data, knownBug: 'labels-not-numbers' });
-  add('Y a BigInt64Array of class indices', 'softmax', (c) => (c.Y = new BigInt64Array([0n, 1n, 2n, 0n, 1n, 2n])), TypeError, ['Y'], { ...data, knownBug: 'labels-not-numbers' });
+  add('Y a DataView', 'softmax', (c) => (c.Y = new DataView(new ArrayBuffer(8 * MODEL_M))), TypeError, ['Y'], { ...data });
+  add('Y a BigInt64Array of class indices', 'softmax', (c) => (c.Y = new BigInt64Array([0n, 1n, 2n, 0n, 1n, 2n])), TypeError, ['Y'], { ...data });
 
   // options
   const option = (name: string, value: unknown, extra: Record<string, unknown> = {}) => (c: FitContext) => Object.assign(c.options, extra, { [name]: value });
@@ -1632,8 +1623,8 @@ function modelRows(): Row[] {
     ['optimizer "Adam"', { optimizer: 'Adam' }, TypeError, ['options.optimizer']],
     ['optimizer 2 (a code)', { optimizer: 2 }, TypeError, ['options.optimizer']],
     // `name in OPTIMIZER_CODES` also finds Object.prototype's keys: accepted here, refused only at fit (by new Network)
-    ['optimizer "toString"', { optimizer: 'toString' }, TypeError, ['options.optimizer'], 'model-optimizer-prototype-key'],
-    ['optimizer "constructor"', { optimizer: 'constructor' }, TypeError, ['options.optimizer'], 'model-optimizer-prototype-key'],
+    ['optimizer "toString"', { optimizer: 'toString' }, TypeError, ['options.optimizer']],
+    ['optimizer "constructor"', { optimizer: 'constructor' }, TypeError, ['options.optimizer']],
     ['beta1 1', { beta1: 1 }, RangeError, ['options.beta1']],
     ['beta1 -0.1', { beta1: -0.1 }, RangeError, ['options.beta1']],
     ['beta1 NaN', { beta1: NaN }, RangeError, ['options.beta1']],
@@ -1689,7 +1680,7 @@ function modelRows(): Row[] {
   row('Model.setParameters: b1 detached', set('sigmoid', (p) => { detach((p.b1 as Matrix).data); }), RangeError, ['parameters.b1']);
   // a record for a deeper network: the extra layer is silently dropped today
   row('Model.setParameters: a record with a third layer (W3, b3) for a two-layer model', set('sigmoid', (p, b) => { p.W3 = trackedMatrix(b, 1, 1); p.b3 = trackedMatrix(b, 1, 1); }),
-    RangeError, ['parameters', 'parameters.W3', 'W3'], { knownBug: 'set-parameters-extra-layers' });
+    RangeError, ['parameters', 'parameters.W3', 'W3']);
   const setFlat = (kind: ModelKind, values: (b: Buffers, P: number) => unknown) => (b: Buffers) => {
     const model = makeModel(kind);
     b.track(model.flatParameters, 'model.flatParameters');
@@ -1705,7 +1696,7 @@ function modelRows(): Row[] {
   const check = (options: unknown) => (b: Buffers) => { const ctx = fitContext(b, 'sigmoid'); return () => ctx.model.gradientCheck(ctx.X as Matrix, ctx.Y as Matrix, options as never); };
   for (const v of [0, -1e-7, NaN, Infinity]) row(`Model.gradientCheck: options.epsilon = ${v}`, check({ epsilon: v }), RangeError, ['options.epsilon']);
   for (const v of [0, 1.5]) row(`Model.gradientCheck: options.maxParameters = ${v}`, check({ maxParameters: v }), RangeError, ['options.maxParameters']);
-  row('Model.gradientCheck: options null', check(null), TypeError, ['options'], { knownBug: 'gradient-check-options' });
+  row('Model.gradientCheck: options null', check(null), TypeError, ['options']);
 
   // save(file), Model.load(file)
   for (const file of [42, '', null, undefined, ['a.model']]) {
@@ -1727,8 +1718,8 @@ function modelRows(): Row[] {
   row('trainModel: options.seed = -1', train((a) => (a[3] = { seed: -1 })), RangeError, ['options.seed']);
   row('trainModel: options.init = "xavier"', train((a) => (a[3] = { init: 'xavier' })), TypeError, ['options.init']);
   // the messages name the Model's options (options.layerDims, options.iterations), not trainModel's own arguments
-  row('trainModel: layerDims [4, 0, 1]', train((a) => (a[2] = [4, 0, 1])), RangeError, ['layerDims[1]'], { knownBug: 'train-model-names' });
-  row('trainModel: options.numIterations = 0', train((a) => (a[3] = { numIterations: 0 })), RangeError, ['options.numIterations', 'numIterations'], { knownBug: 'train-model-names' });
+  row('trainModel: layerDims [4, 0, 1]', train((a) => (a[2] = [4, 0, 1])), RangeError, ['layerDims[1]']);
+  row('trainModel: options.numIterations = 0', train((a) => (a[3] = { numIterations: 0 })), RangeError, ['options.numIterations', 'numIterations']);
   const predictRow = (label: string, edit: (p: Record<string, unknown>, args: unknown[], b: Buffers) => void, error: ErrorClass, names: string[]) =>
     row(`predict: ${label}`, (b) => { const p: Record<string, unknown> = trackedParameters(b, [4, 3, 1]); const args: unknown[] = [X(b), p]; edit(p, args, b); return () => lib.predict(...args); }, error, names);
   predictRow('X with a row too many', (_p, a, b) => (a[0] = trackedMatrix(b, 5, MODEL_M)), RangeError, ['X']);
@@ -1840,7 +1831,7 @@ test('Model.fitAsync: bad arguments reject with a TypeError/RangeError naming th
   for (const v of [0, 1.5]) asyncRow(`options.blasThreads = ${v}`, 'sigmoid', (c) => (c.options.blasThreads = v), RangeError, ['options.blasThreads']);
   // OpenBLAS takes at most 1024 threads: refused in the worker today ("setNumThreads: n must be at most 1024"), after
   // spawning it, naming setNumThreads's n instead of options.blasThreads
-  asyncRow('options.blasThreads = 2000', 'sigmoid', (c) => (c.options.blasThreads = 2000), RangeError, ['options.blasThreads'], { knownBug: 'fit-async-blas-threads' });
+  asyncRow('options.blasThreads = 2000', 'sigmoid', (c) => (c.options.blasThreads = 2000), RangeError, ['options.blasThreads']);
   const failures: string[] = [];
   for (const row of rows) {
     const problem = await checkAsync(row);

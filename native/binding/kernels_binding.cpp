@@ -352,6 +352,11 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
     if (index[j] >= columns)
       args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) + " is not a column of X (it has " + std::to_string(columns) + ")");
   args.require_disjoint(out, "out", X, "X");
+  // out must not overlap indices either: writing out would overwrite indices not yet read
+  const uint8_t* out_begin = static_cast<const uint8_t*>(out.data);
+  const uint8_t* index_begin = reinterpret_cast<const uint8_t*>(index);
+  if (out_begin < index_begin + count * sizeof(uint32_t) && index_begin < out_begin + out.byte_length())
+    args.range_error("out and indices share memory; pass separate buffers");
   dispatch(X.dtype, [&](auto t) {
     using T = decltype(t);
     gather_columns(out.as<T>(), X.as<T>(), n, index, count);

@@ -13,21 +13,44 @@ namespace {
 class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Network",
-                       {InstanceMethod<&NetworkWrap::Forward>("forward"), InstanceMethod<&NetworkWrap::Cost>("cost"),
-                        InstanceMethod<&NetworkWrap::Backward>("backward"),
-                        InstanceMethod<&NetworkWrap::TrainStep>("trainStep"),
-                        InstanceMethod<&NetworkWrap::TrainSteps>("trainSteps"),
-                        InstanceMethod<&NetworkWrap::SyncParameters>("syncParameters"),
-                        InstanceMethod<&NetworkWrap::ResetOptimizer>("resetOptimizer"),
-                        InstanceMethod<&NetworkWrap::ReseedDropout>("reseedDropout"),
-                        InstanceAccessor<&NetworkWrap::Current>("current"),
-                        InstanceAccessor<&NetworkWrap::Step, &NetworkWrap::SetStep>("step")});
+    // The prototype's methods check their receiver's type tag before unwrapping it: called on another object
+    // (Network.prototype.trainStep.call(x), a borrowed prototype), they throw instead of reading foreign memory.
+    Napi::Function constructor = DefineClass(env, "Network", {});
+    Napi::Object prototype = constructor.Get("prototype").As<Napi::Object>();
+    const auto method = [&](const char* name, Napi::Value (*callback)(const Napi::CallbackInfo&)) {
+      return Napi::PropertyDescriptor::Function(env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
+    };
+    prototype.DefineProperties({
+        method("forward", Checked<&NetworkWrap::Forward>), method("cost", Checked<&NetworkWrap::Cost>),
+        method("backward", Checked<&NetworkWrap::Backward>), method("trainStep", Checked<&NetworkWrap::TrainStep>),
+        method("trainSteps", Checked<&NetworkWrap::TrainSteps>), method("syncParameters", Checked<&NetworkWrap::SyncParameters>),
+        method("resetOptimizer", Checked<&NetworkWrap::ResetOptimizer>), method("reseedDropout", Checked<&NetworkWrap::ReseedDropout>),
+        Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Current>>("current", napi_configurable),
+        Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Step>, SetStepChecked>("step", napi_configurable),
+    });
+    return constructor;
   }
+
+  static constexpr napi_type_tag kTypeTag = {0x6b1d2f0c5e3a4d77ULL, 0x9e4c1a8b2f6d3e51ULL};
+
+  static NetworkWrap* Receiver(const Napi::CallbackInfo& info) {
+    bool tagged = false;
+    if (napi_check_object_type_tag(info.Env(), info.This(), &kTypeTag, &tagged) != napi_ok || !tagged)
+      throw Napi::TypeError::New(info.Env(), "Network: a Network method was called on an object that is not a Network");
+    return NetworkWrap::Unwrap(info.This().As<Napi::Object>());
+  }
+
+  template <Napi::Value (NetworkWrap::*Method)(const Napi::CallbackInfo&)>
+  static Napi::Value Checked(const Napi::CallbackInfo& info) {
+    return (Receiver(info)->*Method)(info);
+  }
+
+  static void SetStepChecked(const Napi::CallbackInfo& info) { Receiver(info)->SetStep(info, info[0]); }
 
   // new Network({ layerDims, activations, capacity, params, nextParams, grads, workspace })
   explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
     Args args(info, "new Network");
+    napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
     args.require_count(1);
     if (!info[0].IsObject() || info[0].IsArray()) args.type_error("expects one options object, got " + Args::describe(info[0]));
     const Napi::Object spec = info[0].As<Napi::Object>();
@@ -59,7 +82,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax)
       args.range_error("the output layer's activation must be sigmoid (2) or softmax (5)");
     if (activations_.back() == Activation::Softmax && dims_.back() < 2)
-      args.range_error("a softmax output needs at least 2 units (classes), got " + std::to_string(dims_.back()));
+      args.range_error("activations: a softmax output needs at least 2 units (classes), but layerDims ends in " + std::to_string(dims_.back()));
 
     capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
     sizes_ = checked_network_sizes(args, dims_, static_cast<size_t>(capacity_));
@@ -84,8 +107,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (!bound_.empty() && array.dtype != dtype_)
       args.type_error(std::string(name) + " is a " + dtype_name(array.dtype) + " but params is a " + dtype_name(dtype_) + "; use one dtype per network");
     args.require_length(array, name, expected_length);
-    // A resizable buffer could shrink under the addresses this network keeps: refuse it.
-    const Napi::Value buffer = value.As<Napi::Object>().Get("buffer");
+    // A resizable buffer could shrink under the addresses this network keeps: refuse it. The buffer comes from
+    // Node-API, not from the (redefinable) `buffer` property.
+    napi_value buffer_value = nullptr;
+    napi_get_typedarray_info(args.env(), value, nullptr, nullptr, nullptr, &buffer_value, nullptr);
+    const Napi::Value buffer(args.env(), buffer_value);
     if (buffer.IsObject() && buffer.As<Napi::Object>().Get("resizable").ToBoolean().Value())
       args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
     if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
@@ -95,7 +121,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     bool shares_a_bound_buffer = false;
     for (const BoundArray& bound : bound_) {
       bool same = false;
-      if (bound.checked && napi_strict_equals(args.env(), bound.array.Value().Get("buffer"), buffer, &same) == napi_ok && same) {
+      napi_value bound_buffer = nullptr;
+      if (bound.checked &&
+          napi_get_typedarray_info(args.env(), bound.array.Value(), nullptr, nullptr, nullptr, &bound_buffer, nullptr) == napi_ok &&
+          napi_strict_equals(args.env(), bound_buffer, buffer, &same) == napi_ok && same) {
         shares_a_bound_buffer = true;
         break;
       }
@@ -130,7 +159,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       bool any = false;
       for (uint32_t i = 0; i < keep_array.Length(); ++i) {
         const Napi::Value k = keep_array.Get(i);
-        const double v = k.IsNumber() ? k.As<Napi::Number>().DoubleValue() : -1;
+        if (!k.IsNumber()) args.type_error("keepProb[" + std::to_string(i) + "] must be a number in (0, 1], got " + Args::describe(k));
+        const double v = k.As<Napi::Number>().DoubleValue();
         if (!(v > 0 && v <= 1)) args.range_error("keepProb[" + std::to_string(i) + "] must be in (0, 1], got " + (k.IsNumber() ? Args::number_text(v) : Args::describe(k)));
         if (i + 1 == keep_array.Length() && v != 1) args.range_error("keepProb for the output layer must be 1 (dropout applies to hidden layers)");
         keep_prob_.push_back(v);
@@ -209,6 +239,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     int m;
   };
   Batch batch(const Args& args, size_t x_index, size_t y_index, size_t m_index) {
+    require_attached(args);  // first: a detached buffer's memory may already be reused by the batch
     Batch b{args.float_array(x_index, "X"), {}, args.dimension(m_index, "m")};
     if (b.m > capacity_) args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
     if (b.X.dtype != dtype_) args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
@@ -310,6 +341,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (costs.length < static_cast<size_t>(count))
       args.range_error("costs has " + std::to_string(costs.length) + " elements, fewer than count = " + std::to_string(count));
     require_outside_network(args, costs, "costs");
+    args.require_disjoint(costs, "costs", b.X, "X");
+    args.require_disjoint(costs, "costs", b.Y, "Y");
     int completed = 0;
     for (; completed < count; ++completed) {
       double cost = 0;

@@ -9,16 +9,33 @@ namespace {
 class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RandomState",
-                       {InstanceMethod<&RandomStateWrap::StandardNormal>("standardNormal"),
-                        InstanceMethod<&RandomStateWrap::Uniform>("uniform"),
-                        InstanceMethod<&RandomStateWrap::Shuffle>("shuffle"),
-                        InstanceMethod<&RandomStateWrap::Seed>("seed")});
+    // Methods check their receiver's type tag before unwrapping it (see network_binding.cpp).
+    Napi::Function constructor = DefineClass(env, "RandomState", {});
+    Napi::Object prototype = constructor.Get("prototype").As<Napi::Object>();
+    const auto method = [&](const char* name, Napi::Value (*callback)(const Napi::CallbackInfo&)) {
+      return Napi::PropertyDescriptor::Function(env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
+    };
+    prototype.DefineProperties({method("standardNormal", Checked<&RandomStateWrap::StandardNormal>),
+                                method("uniform", Checked<&RandomStateWrap::Uniform>),
+                                method("shuffle", Checked<&RandomStateWrap::Shuffle>),
+                                method("seed", Checked<&RandomStateWrap::Seed>)});
+    return constructor;
+  }
+
+  static constexpr napi_type_tag kTypeTag = {0x2c7f4e1a9b3d5e60ULL, 0x81d2c3b4a5f60718ULL};
+
+  template <Napi::Value (RandomStateWrap::*Method)(const Napi::CallbackInfo&)>
+  static Napi::Value Checked(const Napi::CallbackInfo& info) {
+    bool tagged = false;
+    if (napi_check_object_type_tag(info.Env(), info.This(), &kTypeTag, &tagged) != napi_ok || !tagged)
+      throw Napi::TypeError::New(info.Env(), "RandomState: a RandomState method was called on an object that is not a RandomState");
+    return (RandomStateWrap::Unwrap(info.This().As<Napi::Object>())->*Method)(info);
   }
 
   // new RandomState(seed): np.random.seed(seed), 0 <= seed < 2^32
   explicit RandomStateWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RandomStateWrap>(info), state_(0) {
     Args args(info, "new RandomState");
+    napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
     state_.reseed(seed_argument(args, info, 0));
   }
 
