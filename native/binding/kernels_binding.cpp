@@ -150,64 +150,37 @@ void check_prediction_and_labels(const Args& args, const FloatArray& prediction,
   args.require_length(Y, "Y", n, m);
 }
 
+// The four costs share one shape: (prediction, Y, n, m) -> a number. `prediction` is AL or Z.
+template <double (*Kernel32)(const float*, const float*, int, int), double (*Kernel64)(const double*, const double*, int, int)>
+Napi::Value Cost(const Napi::CallbackInfo& info, const char* function, const char* prediction_name) {
+  Args args(info, function);
+  args.require_count(4);
+  const FloatArray prediction = args.float_array(0, prediction_name), Y = args.float_array(1, "Y");
+  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
+  check_prediction_and_labels(args, prediction, prediction_name, Y, n, m);
+  const double cost = prediction.dtype == DType::Float32 ? Kernel32(prediction.as<float>(), Y.as<float>(), n, m)
+                                                         : Kernel64(prediction.as<double>(), Y.as<double>(), n, m);
+  return Napi::Number::New(info.Env(), cost);
+}
+
 // binaryCrossEntropy(AL, Y, n, m) -> cost
 Napi::Value BinaryCrossEntropy(const Napi::CallbackInfo& info) {
-  Args args(info, "binaryCrossEntropy");
-  args.require_count(4);
-  const FloatArray AL = args.float_array(0, "AL"), Y = args.float_array(1, "Y");
-  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
-  check_prediction_and_labels(args, AL, "AL", Y, n, m);
-  double cost = 0;
-  dispatch(AL.dtype, [&](auto t) {
-    using T = decltype(t);
-    cost = binary_cross_entropy(AL.as<T>(), Y.as<T>(), n, m);
-  });
-  return Napi::Number::New(info.Env(), cost);
+  return Cost<binary_cross_entropy<float>, binary_cross_entropy<double>>(info, "binaryCrossEntropy", "AL");
 }
 
 // binaryCrossEntropyFromLogits(Z, Y, n, m) -> cost
 Napi::Value BinaryCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
-  Args args(info, "binaryCrossEntropyFromLogits");
-  args.require_count(4);
-  const FloatArray Z = args.float_array(0, "Z"), Y = args.float_array(1, "Y");
-  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
-  check_prediction_and_labels(args, Z, "Z", Y, n, m);
-  double cost = 0;
-  dispatch(Z.dtype, [&](auto t) {
-    using T = decltype(t);
-    cost = binary_cross_entropy_from_logits(Z.as<T>(), Y.as<T>(), n, m);
-  });
-  return Napi::Number::New(info.Env(), cost);
+  return Cost<binary_cross_entropy_from_logits<float>, binary_cross_entropy_from_logits<double>>(info, "binaryCrossEntropyFromLogits", "Z");
 }
 
 // categoricalCrossEntropy(AL, Y, n, m) -> cost
 Napi::Value CategoricalCrossEntropy(const Napi::CallbackInfo& info) {
-  Args args(info, "categoricalCrossEntropy");
-  args.require_count(4);
-  const FloatArray AL = args.float_array(0, "AL"), Y = args.float_array(1, "Y");
-  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
-  check_prediction_and_labels(args, AL, "AL", Y, n, m);
-  double cost = 0;
-  dispatch(AL.dtype, [&](auto t) {
-    using T = decltype(t);
-    cost = categorical_cross_entropy(AL.as<T>(), Y.as<T>(), n, m);
-  });
-  return Napi::Number::New(info.Env(), cost);
+  return Cost<categorical_cross_entropy<float>, categorical_cross_entropy<double>>(info, "categoricalCrossEntropy", "AL");
 }
 
 // categoricalCrossEntropyFromLogits(Z, Y, n, m) -> cost
 Napi::Value CategoricalCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
-  Args args(info, "categoricalCrossEntropyFromLogits");
-  args.require_count(4);
-  const FloatArray Z = args.float_array(0, "Z"), Y = args.float_array(1, "Y");
-  const int n = args.dimension(2, "n"), m = args.dimension(3, "m");
-  check_prediction_and_labels(args, Z, "Z", Y, n, m);
-  double cost = 0;
-  dispatch(Z.dtype, [&](auto t) {
-    using T = decltype(t);
-    cost = categorical_cross_entropy_from_logits(Z.as<T>(), Y.as<T>(), n, m);
-  });
-  return Napi::Number::New(info.Env(), cost);
+  return Cost<categorical_cross_entropy_from_logits<float>, categorical_cross_entropy_from_logits<double>>(info, "categoricalCrossEntropyFromLogits", "Z");
 }
 
 // softmaxForward(A, Z, n, m): each column of A = softmax of Z's; A may be Z
