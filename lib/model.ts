@@ -8,7 +8,7 @@ import native, { type ActivationCode } from './binding';
 import { describe, requireDimension, requirePositiveNumber } from './checks';
 import { activationCodes, normaliseModelOptions, usesDropout, OPTIMIZER_CODES, type ModelConfig, type ModelOptions } from './config';
 import { Matrix, allocate, type DType, type FloatArray } from './matrix';
-import { RandomState, initializeFlatParameters, requireSeed, type InitScheme } from './random';
+import { RandomState, drawWeights, requireSeed, type InitScheme } from './random';
 import { readModelFile, encodeModel, writeFileAtomic } from './persist';
 import type { Parameters } from './tutorial';
 import { requireMatrix, requireShape } from './validate';
@@ -153,7 +153,10 @@ export class Model {
     this.grads = slot(2);
     this.velocity = config.optimizer === 'gd' ? null : slot(3);
     this.squares = config.optimizer === 'adam' ? slot(4) : null;
-    initializeFlatParameters(this.params, this.layerDims, this.init, this.seed);
+    // np.random.seed(seed), then W_l drawn layer by layer as initializeParametersDeep does; b_l stays 0
+    const rng = new RandomState(this.seed);
+    const views = this.parameterViews(this.params);
+    for (let l = 1; l < this.layerDims.length; l++) views[`W${l}`].data.set(drawWeights(rng, this.layerDims[l], this.layerDims[l - 1], this.init));
   }
 
   /** 'sigmoid' (binary labels) or 'softmax' (classes) */
@@ -273,10 +276,11 @@ export class Model {
     this.checkInputs(X);
     const m = X.cols, classes = this.outputSize;
     if (this.output === 'softmax' && !(Y instanceof Matrix && Y.rows === classes && classes > 1)) {
-      // class indices
-      const indices: ArrayLike<number> = Y instanceof Matrix ? (Y.rows === 1 ? Y.data : (requireShape(Y, 'Y', classes, m, '(one-hot) or (1, m) class indices'), Y.data)) : Y;
+      // class indices: a (1, m) Matrix, a numeric typed array or a number[]
+      if (Y instanceof Matrix && Y.rows !== 1) requireShape(Y, 'Y', classes, m, '(one-hot) or (1, m) class indices');
       const numericView = ArrayBuffer.isView(Y) && !(Y instanceof DataView) && !(Y instanceof BigInt64Array) && !(Y instanceof BigUint64Array);
-      if (!(Y instanceof Matrix) && !(Array.isArray(Y) || numericView)) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
+      if (!(Y instanceof Matrix) && !Array.isArray(Y) && !numericView) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
+      const indices: ArrayLike<number> = Y instanceof Matrix ? Y.data : Y;
       if (indices.length !== m) throw new RangeError(`Y has ${indices.length} class indices, expected one per example of X (${m})`);
       const oneHot = Matrix.zeros(classes, m, this.dtype);
       for (let j = 0; j < m; j++) {
@@ -363,6 +367,7 @@ export class Model {
     const sourceX = shuffle ? allocate(this.dtype, X.data.length) : X.data;
     const sourceY = shuffle ? allocate(this.dtype, Y.data.length) : Y.data;
     const order = shuffle ? new Uint32Array(m) : null;
+    const shuffler = shuffle ? new RandomState(seed) : null;
     const stepCosts = new Float64Array(miniBatch ? 1 : MAX_STEPS_PER_CALL);
     const batchX: FloatArray[] = [], batchY: FloatArray[] = [], batchM: number[] = [];
     for (let start = 0; start < m; start += batchSize) {
@@ -426,7 +431,7 @@ export class Model {
         if (order !== null) {
           // np.random.seed(seed + epoch + 1); permutation = np.random.permutation(m), as the course's model()
           for (let i = 0; i < m; i++) order[i] = i;
-          new RandomState(seed + epoch + 1 > 0xffffffff ? (seed + epoch + 1) % 0x100000000 : seed + epoch + 1).shuffle(order);
+          shuffler!.reseed((seed + epoch + 1) % 0x100000000).shuffle(order);
           native.gatherColumns(sourceX, X.data, n0, order);
           native.gatherColumns(sourceY, Y.data, nL, order);
         }

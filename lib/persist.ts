@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import native from './binding';
 import type { ModelConfig } from './config';
 import type { FloatArray } from './matrix';
 
@@ -79,8 +80,12 @@ export function decodeModel(file: Buffer, where: string): { config: ModelConfig;
   const dims = header.layerDims;
   if (!Array.isArray(dims) || dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('corrupt: layerDims in the header is not a list of positive integers');
   if (header.dtype !== 'float32' && header.dtype !== 'float64') throw bad(`corrupt: unknown dtype ${JSON.stringify(header.dtype)}`);
-  let expected = 0;
-  for (let l = 1; l < dims.length; l++) expected += dims[l] * (dims[l - 1] + 1);
+  let expected: number;
+  try {
+    expected = native.parameterCount(dims);
+  } catch (error) {
+    throw bad(`corrupt: layerDims in the header is not a network this version can hold (${(error as Error).message})`);
+  }
   if (header.parameterCount !== expected) throw bad(`corrupt: parameterCount ${header.parameterCount} does not match layerDims (${expected})`);
   const width = header.dtype === 'float32' ? 4 : 8;
   const dataOffset = Math.ceil((16 + headerLength) / 8) * 8;

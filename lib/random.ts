@@ -32,6 +32,12 @@ export class RandomState {
     this.state = new native.RandomState(requireSeed(seed));
   }
 
+  /** np.random.seed(seed) on this state; returns it. */
+  reseed(seed: number): this {
+    this.state.seed(requireSeed(seed));
+    return this;
+  }
+
   /** np.random.randn(rows, cols): numpy fills row by row; stored here column-major as float64. */
   randn(rows: number, cols: number): Matrix<Float64Array> {
     const drawn = allocate('float64', requireDimension(rows, 'rows') * requireDimension(cols, 'cols'), `a ${rows} x ${cols} matrix`) as Float64Array;
@@ -92,18 +98,5 @@ export function drawWeights(rng: RandomState, n: number, nPrev: number, init: In
     for (let i = 0; i < W.length; i++) W[i] = W[i] * scale;
   }
   return W;
-}
-
-/** Writes W_1, b_1, ..., W_L, b_L (b = 0) back to back into `params`, the Network's flat layout. */
-export function initializeFlatParameters(params: Float32Array | Float64Array, layerDims: readonly number[], init: InitScheme, seed: number): void {
-  const rng = new RandomState(seed);
-  let offset = 0;
-  for (let l = 1; l < layerDims.length; l++) {
-    const n = layerDims[l], nPrev = layerDims[l - 1];
-    params.set(drawWeights(rng, n, nPrev, init), offset);
-    offset += n * nPrev;
-    params.fill(0, offset, offset + n);
-    offset += n;
-  }
 }
 

@@ -52,28 +52,20 @@ std::vector<int> layer_dims(const Args& args, const Napi::Value& value) {
   return dims;
 }
 
-Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
-  Args args(info, "parameterCount");
-  args.require_count(1);
+// One of a network's checked sizes: layerDims, and a capacity unless the size is the parameter count.
+template <size_t NetworkSizes::*Field>
+Napi::Value NetworkSize(const Napi::CallbackInfo& info, const char* function) {
+  Args args(info, function);
+  const bool per_capacity = Field != &NetworkSizes::params;
+  args.require_count(per_capacity ? 2 : 1);
   const std::vector<int> dims = layer_dims(args, info[0]);
-  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, 1).params));
+  const int capacity = per_capacity ? args.dimension(1, "capacity") : 1;
+  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).*Field));
 }
 
-Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
-  Args args(info, "workspaceLength");
-  args.require_count(2);
-  const std::vector<int> dims = layer_dims(args, info[0]);
-  const int capacity = args.dimension(1, "capacity");
-  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).workspace));
-}
-
-Napi::Value MaskLength(const Napi::CallbackInfo& info) {
-  Args args(info, "maskLength");
-  args.require_count(2);
-  const std::vector<int> dims = layer_dims(args, info[0]);
-  const int capacity = args.dimension(1, "capacity");
-  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).masks));
-}
+Napi::Value ParameterCount(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::params>(info, "parameterCount"); }
+Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::workspace>(info, "workspaceLength"); }
+Napi::Value MaskLength(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::masks>(info, "maskLength"); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKernels(env, exports);

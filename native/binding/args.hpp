@@ -207,6 +207,15 @@ class Args {
   const char* function_;
 };
 
+// Calls body(float{}) or body(double{}) for a dtype: each kernel is called once per element type.
+template <typename Body>
+void dispatch(DType dtype, Body&& body) {
+  if (dtype == DType::Float32)
+    body(float{});
+  else
+    body(double{});
+}
+
 // The sizes of a network's flat buffers, computed with overflow checks (a RangeError naming layerDims or capacity
 // instead of a wrapped size): the values network_parameter_count / _workspace_length / _mask_length return.
 struct NetworkSizes {

@@ -9,15 +9,6 @@
 namespace dnn::binding {
 namespace {
 
-// Calls body<float>() or body<double>() for the dtype of the reference array.
-template <typename Body>
-void dispatch(DType dtype, Body&& body) {
-  if (dtype == DType::Float32)
-    body(float{});
-  else
-    body(double{});
-}
-
 // linearForward(Z, W, A_prev, b, n, nPrev, m)
 Napi::Value LinearForward(const Napi::CallbackInfo& info) {
   Args args(info, "linearForward");

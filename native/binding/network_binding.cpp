@@ -255,13 +255,6 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return b;
   }
 
-  template <typename Body>
-  void dispatch(Body&& body) const {
-    if (dtype_ == DType::Float32)
-      body(float{});
-    else
-      body(double{});
-  }
 
   // forward(X, m, training = false): A_1..A_L and the output logits in the workspace; training applies dropout
   Napi::Value Forward(const Napi::CallbackInfo& info) {
@@ -269,7 +262,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     args.require_count(2);
     const Batch b = batch(args, 0, SIZE_MAX, 1);
     const bool training = info.Length() > 2 && info[2].ToBoolean().Value();
-    dispatch([&](auto t) {
+    dispatch(dtype_, [&](auto t) {
       using T = decltype(t);
       network_forward(view<T>(), b.X.as<T>(), b.m, training);
     });
@@ -290,7 +283,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     require_attached(args);
     const bool with_penalty = info.Length() <= 2 || info[2].ToBoolean().Value();
     double cost = 0;
-    dispatch([&](auto t) {
+    dispatch(dtype_, [&](auto t) {
       using T = decltype(t);
       cost = network_cost(view<T>(), Y.as<T>(), m, with_penalty);
     });
@@ -302,7 +295,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Args args(info, "Network.backward");
     args.require_count(3);
     const Batch b = batch(args, 0, 1, 2);
-    dispatch([&](auto t) {
+    dispatch(dtype_, [&](auto t) {
       using T = decltype(t);
       network_backward(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, last_forward_training_);
     });
@@ -318,7 +311,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const Batch b = batch(args, 0, 1, 2);
     const double learning_rate = args.finite_number(3, "learningRate");
     double cost = 0;
-    dispatch([&](auto t) {
+    dispatch(dtype_, [&](auto t) {
       using T = decltype(t);
       cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
     });
@@ -346,7 +339,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     int completed = 0;
     for (; completed < count; ++completed) {
       double cost = 0;
-      dispatch([&](auto t) {
+      dispatch(dtype_, [&](auto t) {
         using T = decltype(t);
         cost = network_train_step(view<T>(), b.X.as<T>(), b.Y.as<T>(), b.m, static_cast<T>(learning_rate));
       });
