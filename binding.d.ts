@@ -11,7 +11,12 @@ export type FloatArray = Float32Array | Float64Array;
  * columns: only in linearActivationForward, softmaxForward and a Network's output layer.
  */
 export declare const Activation: {
-  readonly linear: 0; readonly relu: 1; readonly sigmoid: 2; readonly tanh: 3; readonly leakyRelu: 4; readonly softmax: 5;
+  readonly linear: 0;
+  readonly relu: 1;
+  readonly sigmoid: 2;
+  readonly tanh: 3;
+  readonly leakyRelu: 4;
+  readonly softmax: 5;
 };
 export type ActivationCode = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -20,25 +25,55 @@ export declare const Optimizer: { readonly gradientDescent: 0; readonly momentum
 export type OptimizerCode = 0 | 1 | 2;
 
 /** Z (n, m) = W (n, nPrev) · A_prev (nPrev, m) + b (n, 1) */
-export declare function linearForward(Z: FloatArray, W: FloatArray, A_prev: FloatArray, b: FloatArray,
-  n: number, nPrev: number, m: number): void;
+export declare function linearForward(
+  Z: FloatArray,
+  W: FloatArray,
+  A_prev: FloatArray,
+  b: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+): void;
 
 /** Z (n, m) = W · A_prev + b and A (n, m) = g(Z); A may be the same array as Z (then only g(Z) is kept). */
-export declare function linearActivationForward(A: FloatArray, Z: FloatArray, W: FloatArray, A_prev: FloatArray,
-  b: FloatArray, n: number, nPrev: number, m: number, activation: ActivationCode): void;
+export declare function linearActivationForward(
+  A: FloatArray,
+  Z: FloatArray,
+  W: FloatArray,
+  A_prev: FloatArray,
+  b: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+  activation: ActivationCode,
+): void;
 
 /** A = g(Z), element-wise; A may be Z. Not softmax (use softmaxForward). */
 export declare function activationForward(A: FloatArray, Z: FloatArray, activation: ActivationCode): void;
 
 /** dZ = dA * g'(Z), element-wise (relu: dA where Z > 0, else 0). Not softmax. */
-export declare function activationBackward(dZ: FloatArray, dA: FloatArray, Z: FloatArray, activation: ActivationCode): void;
+export declare function activationBackward(
+  dZ: FloatArray,
+  dA: FloatArray,
+  Z: FloatArray,
+  activation: ActivationCode,
+): void;
 
 /**
  * dW (n, nPrev) = (1/m) dZ · A_prevᵀ, db (n, 1) = (1/m) Σ_columns dZ, and, unless dA_prev is null,
  * dA_prev (nPrev, m) = Wᵀ · dZ.
  */
-export declare function linearBackward(dA_prev: FloatArray | null, dW: FloatArray, db: FloatArray, dZ: FloatArray,
-  A_prev: FloatArray, W: FloatArray, n: number, nPrev: number, m: number): void;
+export declare function linearBackward(
+  dA_prev: FloatArray | null,
+  dW: FloatArray,
+  db: FloatArray,
+  dZ: FloatArray,
+  A_prev: FloatArray,
+  W: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+): void;
 
 /** -(1/m) Σ [Y log AL + (1 - Y) log(1 - AL)] over AL, Y (n, m); a term with weight exactly 0 counts 0. */
 export declare function binaryCrossEntropy(AL: FloatArray, Y: FloatArray, n: number, m: number): number;
@@ -68,14 +103,29 @@ export declare function sgdUpdate(param: FloatArray, grad: FloatArray, learningR
 export declare function gatherColumns(out: FloatArray, X: FloatArray, n: number, indices: Uint32Array): void;
 
 /** The course's momentum, in place: velocity = beta·velocity + (1 - beta)·grad; param -= learningRate·velocity. */
-export declare function momentumUpdate(param: FloatArray, grad: FloatArray, velocity: FloatArray, learningRate: number, beta: number): void;
+export declare function momentumUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  velocity: FloatArray,
+  learningRate: number,
+  beta: number,
+): void;
 
 /**
  * The course's Adam, in place, at step t >= 1: v = β1 v + (1-β1) g; s = β2 s + (1-β2) g²;
  * param -= learningRate · (v / (1 - β1^t)) / (√(s / (1 - β2^t)) + epsilon).
  */
-export declare function adamUpdate(param: FloatArray, grad: FloatArray, v: FloatArray, s: FloatArray, learningRate: number,
-  beta1: number, beta2: number, epsilon: number, t: number): void;
+export declare function adamUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  v: FloatArray,
+  s: FloatArray,
+  learningRate: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  t: number,
+): void;
 
 /** Number of parameters of a network: Σ n_l (n_{l-1} + 1). */
 export declare function parameterCount(layerDims: readonly number[]): number;

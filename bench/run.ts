@@ -14,7 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import native, { root } from '../lib/binding';
-import { Matrix, Model, RandomState, blasInfo, getNumThreads } from '../lib/index';
+import { blasInfo, getNumThreads, Matrix, Model, RandomState } from '../lib/index';
 import { parameterCount, trainReference } from '../lib/reference';
 
 const quick = process.argv.includes('--quick');
@@ -37,7 +37,8 @@ type DType = (typeof DTYPES)[number];
 
 /** 2·m·(2·Σ_l n_l·n_{l-1} + Σ_{l≥2} n_l·n_{l-1}): forward, dW, and dA_prev except dA0. */
 function flopsPerIteration({ dims, m }: Workload): number {
-  let all = 0, firstLayer = dims[1] * dims[0];
+  let all = 0,
+    firstLayer = dims[1] * dims[0];
   for (let l = 1; l < dims.length; l++) all += dims[l] * dims[l - 1];
   return 2 * m * (2 * all + (all - firstLayer));
 }
@@ -49,7 +50,10 @@ function median(values: number[]): number {
 }
 
 /** Median ms per call of fn(), over `repeats` samples of enough calls to last `sampleMs`, after a warm-up. */
-function timeIt(fn: (count: number) => void, { sampleMs = quick ? 60 : 250, repeats = quick ? 3 : 7 } = {}): { median: number; min: number } {
+function timeIt(
+  fn: (count: number) => void,
+  { sampleMs = quick ? 60 : 250, repeats = quick ? 3 : 7 } = {},
+): { median: number; min: number } {
   fn(1);
   // calibrate: how many calls fill a sample
   let count = 1;
@@ -85,19 +89,32 @@ function data(w: Workload, dtype: DType) {
 function nativeBench(): any | null {
   const buildDir = path.join(root, 'build-bench');
   const binary = path.join(buildDir, 'dnn_bench_kernels');
-  const sources = ['bench/native/bench_kernels.cpp', ...fs.readdirSync(path.join(root, 'native/kernels')).map((f) => `native/kernels/${f}`)];
+  const sources = [
+    'bench/native/bench_kernels.cpp',
+    ...fs.readdirSync(path.join(root, 'native/kernels')).map((f) => `native/kernels/${f}`),
+  ];
   const newest = Math.max(...sources.map((f) => fs.statSync(path.join(root, f)).mtimeMs));
   if (!fs.existsSync(binary) || fs.statSync(binary).mtimeMs < newest) {
     console.error('bench: building the native kernel bench (build-bench/)');
-    const configure = spawnSync('cmake', ['-S', root, '-B', buildDir, '-DDNN_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const build = configure.status === 0 && spawnSync('cmake', ['--build', buildDir, '--target', 'dnn_bench_kernels', '-j', '2'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!build || build.status !== 0) {
+    const configure = spawnSync('cmake', ['-S', root, '-B', buildDir, '-DDNN_BENCH=ON', '-DCMAKE_BUILD_TYPE=Release'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const built =
+      configure.status === 0 &&
+      spawnSync('cmake', ['--build', buildDir, '--target', 'dnn_bench_kernels', '-j', '2'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }).status === 0;
+    if (!built) {
       console.error('bench: could not build the native bench; its sections are skipped');
       return null;
     }
   }
   console.error('bench: native kernels and GEMM ceiling ...');
-  const run = spawnSync(binary, [...(quick ? ['--quick'] : []), '--json', '-'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = spawnSync(binary, [...(quick ? ['--quick'] : []), '--json', '-'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (run.status !== 0) {
     console.error(`bench: the native bench failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
     return null;
@@ -109,8 +126,12 @@ function nativeBench(): any | null {
 function numpyBaseline(): any | null {
   const probe = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return null;
-  console.error('bench: the tutorial\'s numpy code ...');
-  const run = spawnSync('python3', [path.join(root, 'bench', 'numpy_baseline.py'), ...(quick ? ['--quick'] : []), '--json', '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  console.error("bench: the tutorial's numpy code ...");
+  const run = spawnSync(
+    'python3',
+    [path.join(root, 'bench', 'numpy_baseline.py'), ...(quick ? ['--quick'] : []), '--json', '-'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   if (run.status !== 0) {
     console.error(`bench: numpy baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
     return null;
@@ -124,13 +145,17 @@ function modelStep(w: Workload, dtype: DType) {
   const model = new Model({ layerDims: w.dims, dtype, init: 'he', seed: 1 });
   // A tiny learning rate keeps the parameters (and so the work) the same from step to step.
   const costEvery = 1 << 30;
-  return timeIt((count) => void model.fit(X, Y, { iterations: count, learningRate: 1e-6, costEvery }), w.name === 'W4' ? { sampleMs: quick ? 400 : 1500, repeats: quick ? 3 : 5 } : {});
+  return timeIt(
+    (count) => void model.fit(X, Y, { iterations: count, learningRate: 1e-6, costEvery }),
+    w.name === 'W4' ? { sampleMs: quick ? 400 : 1500, repeats: quick ? 3 : 5 } : {},
+  );
 }
 
 // ------------------------------------------------------------------ 3a. plain TypeScript
 function typescriptStep(w: Workload, dtype: DType) {
   const { X, Y } = data(w, dtype);
-  const params = dtype === 'float32' ? new Float32Array(parameterCount(w.dims)) : new Float64Array(parameterCount(w.dims));
+  const params =
+    dtype === 'float32' ? new Float32Array(parameterCount(w.dims)) : new Float64Array(parameterCount(w.dims));
   params.set(new RandomState(2).randn(1, params.length).data.map((v) => v * 0.01));
   const big = flopsPerIteration(w) > 1e9;
   if (big && quick) return null; // W4 takes tens of seconds per iteration in plain TypeScript
@@ -141,12 +166,18 @@ function typescriptStep(w: Workload, dtype: DType) {
     const ms = performance.now() - t;
     return { median: ms, min: ms };
   }
-  return timeIt((count) => void trainReference(w.dims, params, X.data, Y.data, w.m, 1e-6, count), { sampleMs: quick ? 100 : 300, repeats: quick ? 3 : 5 });
+  return timeIt((count) => void trainReference(w.dims, params, X.data, Y.data, w.m, 1e-6, count), {
+    sampleMs: quick ? 100 : 300,
+    repeats: quick ? 3 : 5,
+  });
 }
 
 // ------------------------------------------------------------------ 4. overheads, memory, event loop
 function napiOverhead() {
-  const W = new Float64Array(1), A = new Float64Array(1), b = new Float64Array(1), Z = new Float64Array(1);
+  const W = new Float64Array(1),
+    A = new Float64Array(1),
+    b = new Float64Array(1),
+    Z = new Float64Array(1);
   const perCall = timeIt((count) => {
     for (let i = 0; i < count; i++) native.linearForward(Z, W, A, b, 1, 1, 1);
   });
@@ -173,7 +204,8 @@ function memoryPerStep() {
     const after = process.memoryUsage();
     return { arrayBuffers: after.arrayBuffers - before.arrayBuffers, heap: after.heapUsed - before.heapUsed };
   };
-  const short = measure(1), long = measure(quick ? 6 : 21);
+  const short = measure(1),
+    long = measure(quick ? 6 : 21);
   const extraSteps = (quick ? 5 : 20) * Math.ceil(w.m / 128);
   return {
     extraSteps,
@@ -192,25 +224,42 @@ async function eventLoopLag() {
   await model.fitAsync(X, Y, { iterations: quick ? 100 : 400, learningRate: 1e-3 });
   const trainingMs = performance.now() - t;
   histogram.disable();
-  return { trainingMs, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
+  return {
+    trainingMs,
+    p50Ms: histogram.percentile(50) / 1e6,
+    p99Ms: histogram.percentile(99) / 1e6,
+    maxMs: histogram.max / 1e6,
+  };
 }
 
 // ------------------------------------------------------------------ targets (issue 4) and where the time goes
 const TARGETS: Record<string, { ms?: number; percentOfCeiling?: number }> = {
-  'float64 W1': { ms: 0.003 }, 'float32 W1': { ms: 0.003 },
-  'float64 W2': { ms: 3 }, 'float32 W2': { ms: 1.6 },
-  'float64 W3': { ms: 5.5 }, 'float32 W3': { ms: 2.8 },
-  'float64 W4': { percentOfCeiling: 95 }, 'float32 W4': { percentOfCeiling: 95 },
+  'float64 W1': { ms: 0.003 },
+  'float32 W1': { ms: 0.003 },
+  'float64 W2': { ms: 3 },
+  'float32 W2': { ms: 1.6 },
+  'float64 W3': { ms: 5.5 },
+  'float32 W3': { ms: 2.8 },
+  'float64 W4': { percentOfCeiling: 95 },
+  'float32 W4': { percentOfCeiling: 95 },
 };
 
 function targetLines(rows: any[], nativeJson: any | null): string[] {
-  const out = ['| dtype | workload | target | measured | met | where the time goes (native step, this run) |', '|---|---|---|---:|---|---|'];
-  const peak = (dtype: string) => nativeJson?.results.find((r: any) => r.section === 'peak' && r.dtype === dtype)?.gflops;
+  const out = [
+    '| dtype | workload | target | measured | met | where the time goes (native step, this run) |',
+    '|---|---|---|---:|---|---|',
+  ];
+  const peak = (dtype: string) =>
+    nativeJson?.results.find((r: any) => r.section === 'peak' && r.dtype === dtype)?.gflops;
   for (const r of rows) {
     const target = TARGETS[`${r.dtype} ${r.workload}`];
     if (!target) continue;
-    const step = nativeJson?.results.find((x: any) => x.section === 'step' && x.name === 'network_train_step' && x.workload === r.workload && x.dtype === r.dtype);
-    const met = target.ms !== undefined ? r.modelMs <= target.ms : (r.percentOfCeiling ?? 0) >= (target.percentOfCeiling ?? 100);
+    const step = nativeJson?.results.find(
+      (x: any) =>
+        x.section === 'step' && x.name === 'network_train_step' && x.workload === r.workload && x.dtype === r.dtype,
+    );
+    const met =
+      target.ms !== undefined ? r.modelMs <= target.ms : (r.percentOfCeiling ?? 0) >= (target.percentOfCeiling ?? 100);
     let where = '–';
     if (step?.gemm_only_ms) {
       const gemmShare = (100 * step.gemm_only_ms) / step.median_ms;
@@ -226,7 +275,8 @@ function targetLines(rows: any[], nativeJson: any | null): string[] {
 }
 
 // ------------------------------------------------------------------ report
-const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits));
+const fmt = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits);
 
 async function main() {
   const started = new Date();
@@ -234,7 +284,10 @@ async function main() {
     date: started.toISOString(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
-    loadAverageAtStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadAverageAtStart: os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' '),
     node: process.version,
     blas: blasInfo(),
     blasThreads: getNumThreads(),
@@ -248,11 +301,20 @@ async function main() {
       const flops = flopsPerIteration(w);
       const model = modelStep(w, dtype);
       const ts = typescriptStep(w, dtype);
-      const nativeStep = nativeResults?.json.results.find((r: any) => r.section === 'step' && r.name === 'network_train_step' && r.workload === w.name && r.dtype === dtype);
+      const nativeStep = nativeResults?.json.results.find(
+        (r: any) =>
+          r.section === 'step' && r.name === 'network_train_step' && r.workload === w.name && r.dtype === dtype,
+      );
       const np = numpy?.results.find((r: any) => r.workload === w.name && r.dtype === dtype);
       rows.push({
-        dtype, workload: w.name, dims: w.dims, m: w.m, flops,
-        modelMs: model.median, modelMinMs: model.min, modelGflops: flops / model.median / 1e6,
+        dtype,
+        workload: w.name,
+        dims: w.dims,
+        m: w.m,
+        flops,
+        modelMs: model.median,
+        modelMinMs: model.min,
+        modelGflops: flops / model.median / 1e6,
         ceilingMs: nativeStep?.ceiling_ms ?? null,
         percentOfCeiling: nativeStep?.ceiling_ms ? (100 * nativeStep.ceiling_ms) / model.median : null,
         nativeStepMs: nativeStep?.median_ms ?? null,
@@ -269,30 +331,71 @@ async function main() {
 
   const lines: string[] = [];
   lines.push(`# dnn-native benchmark${quick ? ' (quick)' : ''}`, '');
-  lines.push(`${machine.date.slice(0, 10)} · ${machine.cpu} · ${machine.cores} cores · load average at start ${machine.loadAverageAtStart} · Node ${machine.node}`);
+  lines.push(
+    `${machine.date.slice(0, 10)} · ${machine.cpu} · ${machine.cores} cores · load average at start ${machine.loadAverageAtStart} · Node ${machine.node}`,
+  );
   lines.push(`BLAS: ${machine.blas.config} · kernel ${machine.blas.coreName} · ${machine.blasThreads} threads`, '');
   const peak = nativeResults?.json.results.filter((r: any) => r.section === 'peak') ?? [];
-  if (peak.length) lines.push(`Peak (square GEMM, this run): ${peak.map((r: any) => `${r.dtype} ${fmt(r.gflops)} GFLOP/s`).join(', ')}`, '');
-  lines.push('One iteration = forward + cost + backward + update on the full batch; ms per iteration, median of timed repeats after warm-up.');
-  lines.push('Ceiling = the same GEMMs as raw cblas calls from C++ (this run); % of ceiling = ceiling time / Model time.', '');
-  lines.push('| dtype | workload | Model ms/iter | GFLOP/s | % of ceiling | ceiling ms | native C++ step ms | numpy ms | × numpy | plain TS ms | × TS |');
+  if (peak.length)
+    lines.push(
+      `Peak (square GEMM, this run): ${peak.map((r: any) => `${r.dtype} ${fmt(r.gflops)} GFLOP/s`).join(', ')}`,
+      '',
+    );
+  lines.push(
+    'One iteration = forward + cost + backward + update on the full batch; ms per iteration, median of timed repeats after warm-up.',
+  );
+  lines.push(
+    'Ceiling = the same GEMMs as raw cblas calls from C++ (this run); % of ceiling = ceiling time / Model time.',
+    '',
+  );
+  lines.push(
+    '| dtype | workload | Model ms/iter | GFLOP/s | % of ceiling | ceiling ms | native C++ step ms | numpy ms | × numpy | plain TS ms | × TS |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    lines.push(`| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`);
+    lines.push(
+      `| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`,
+    );
   }
   if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
   lines.push('', ...targetLines(rows, nativeResults?.json ?? null));
-  lines.push('', `N-API: ${fmt(overhead.emptyCallNs)} ns for an empty call (getNumThreads), ${fmt(overhead.linearForward1x1Ns)} ns for linearForward on 1x1 matrices (argument checks included).`);
-  lines.push(`Memory: ${fmt(memory.arrayBufferBytesPerStep)} ArrayBuffer bytes allocated per training step and at most ${fmt(memory.heapBytesPerStepUpperBound)} JS heap bytes per step (float32 W3 shapes, batches of 128: the difference between fits of 1 and ${1 + memory.extraSteps / 8} epochs, per extra step); peak RSS ${fmt(peakRssMiB)} MiB.`);
-  lines.push(`Event loop while fitAsync trains W3 (float32, ${fmt(lag.trainingMs)} ms): delay p50 ${fmt(lag.p50Ms)} ms, p99 ${fmt(lag.p99Ms)} ms, max ${fmt(lag.maxMs)} ms.`);
+  lines.push(
+    '',
+    `N-API: ${fmt(overhead.emptyCallNs)} ns for an empty call (getNumThreads), ${fmt(overhead.linearForward1x1Ns)} ns for linearForward on 1x1 matrices (argument checks included).`,
+  );
+  lines.push(
+    `Memory: ${fmt(memory.arrayBufferBytesPerStep)} ArrayBuffer bytes allocated per training step and at most ${fmt(memory.heapBytesPerStepUpperBound)} JS heap bytes per step (float32 W3 shapes, batches of 128: the difference between fits of 1 and ${1 + memory.extraSteps / 8} epochs, per extra step); peak RSS ${fmt(peakRssMiB)} MiB.`,
+  );
+  lines.push(
+    `Event loop while fitAsync trains W3 (float32, ${fmt(lag.trainingMs)} ms): delay p50 ${fmt(lag.p50Ms)} ms, p99 ${fmt(lag.p99Ms)} ms, max ${fmt(lag.maxMs)} ms.`,
+  );
   const report = lines.join('\n');
   console.log(report);
-  if (nativeResults) console.log(`\n<details><summary>native kernel bench</summary>\n\n${nativeResults.markdown}\n</details>`);
+  if (nativeResults)
+    console.log(`\n<details><summary>native kernel bench</summary>\n\n${nativeResults.markdown}\n</details>`);
 
   const dir = path.join(root, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, quick, flopsFormula: '2*m*(2*sum_l n_l*n_{l-1} + sum_{l>=2} n_l*n_{l-1})', rows, overhead, memory, eventLoop: lag, peakRssMiB, native: nativeResults?.json ?? null, numpy }, null, 1));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine,
+        quick,
+        flopsFormula: '2*m*(2*sum_l n_l*n_{l-1} + sum_{l>=2} n_l*n_{l-1})',
+        rows,
+        overhead,
+        memory,
+        eventLoop: lag,
+        peakRssMiB,
+        native: nativeResults?.json ?? null,
+        numpy,
+      },
+      null,
+      1,
+    ),
+  );
   console.error(`bench: results written to ${path.relative(process.cwd(), file)}`);
 }
 

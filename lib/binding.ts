@@ -34,4 +34,4 @@ function load(): typeof Native {
 
 const native: typeof Native = load();
 export default native;
-export type { FloatArray, ActivationCode, BlasInfo, NetworkSpec } from '../binding';
+export type { ActivationCode, BlasInfo, FloatArray, NetworkSpec } from '../binding';

@@ -25,14 +25,17 @@ export function requireDimension(value: unknown, name: string): number {
 }
 
 export function requirePositiveNumber(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive finite number, got ${describe(value)}`);
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive finite number, got ${value}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a positive finite number, got ${describe(value)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive finite number, got ${value}`);
   return value;
 }
 
 export function requireLayerDims(value: unknown, name = 'layerDims'): number[] {
-  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of positive integers, got ${describe(value)}`);
-  if (value.length < 2) throw new RangeError(`${name} needs at least 2 entries (input and output sizes), got ${value.length}`);
+  if (!Array.isArray(value))
+    throw new TypeError(`${name} must be an array of positive integers, got ${describe(value)}`);
+  if (value.length < 2)
+    throw new RangeError(`${name} needs at least 2 entries (input and output sizes), got ${value.length}`);
   return value.map((v, i) => requireDimension(v, `${name}[${i}]`));
 }
-

@@ -7,12 +7,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import native, { root as packageRoot } from './binding';
-import { normaliseModelOptions, type HiddenActivation, type ModelOptions, type OptimizerName, type OutputActivation } from './config';
+import {
+  type HiddenActivation,
+  type ModelOptions,
+  normaliseModelOptions,
+  type OptimizerName,
+  type OutputActivation,
+} from './config';
 import { loadCsv, loadCsvFeatures } from './data/csv';
 import { readIdxImages, readIdxLabels } from './data/idx';
-import { binaryTask, loadMnist, MNIST_CLASSES, type BinaryTask, type MnistSplit } from './data/mnist';
-import { Matrix, type DType } from './matrix';
-import { Model, type FitOptions } from './model';
+import { type BinaryTask, binaryTask, loadMnist, MNIST_CLASSES, type MnistSplit } from './data/mnist';
+import { type DType, Matrix } from './matrix';
+import { type FitOptions, Model } from './model';
 import { plotCosts } from './plot';
 import { fitWithProgress, formatCount, formatPercent } from './progress';
 import type { InitScheme } from './random';
@@ -58,13 +64,18 @@ type Task = 'digits' | BinaryTask;
 function parseTask(task: string): Task {
   if (task === 'digits' || task === 'even-odd') return task;
   const match = /^digits:([0-9](?:,[0-9])*)$/.exec(task);
-  if (!match) throw new UsageError(`--task must be digits, even-odd or digits:<list>, e.g. digits:1,3,5 (the digits labelled 1), got ${JSON.stringify(task)}`);
+  if (!match)
+    throw new UsageError(
+      `--task must be digits, even-odd or digits:<list>, e.g. digits:1,3,5 (the digits labelled 1), got ${JSON.stringify(task)}`,
+    );
   return { positive: match[1].split(',').map(Number) };
 }
 
 function describeTask(task: Task): string {
   if (task === 'digits') return 'the digit, 10 classes (0-9)';
-  return task === 'even-odd' ? 'even digits (1) vs odd digits (0)' : `digits ${task.positive.join(', ')} (1) vs the others (0)`;
+  return task === 'even-odd'
+    ? 'even digits (1) vs odd digits (0)'
+    : `digits ${task.positive.join(', ')} (1) vs the others (0)`;
 }
 
 /** The labels of a task on digit labels: the digits themselves (class indices) or a binary task's 0/1. */
@@ -79,7 +90,9 @@ function taskLabels(digits: Uint8Array, task: Task, dtype: DType): Matrix {
 function chooseTask(task: string | undefined, labelKind: LabelKind): Task {
   const chosen = parseTask(task ?? (labelKind === 'classes' ? 'digits' : 'even-odd'));
   if (chosen === 'digits' && labelKind === 'binary')
-    throw new UsageError('--task digits has 10 classes: it needs a softmax output (--output-activation softmax, the default with --task digits)');
+    throw new UsageError(
+      '--task digits has 10 classes: it needs a softmax output (--output-activation softmax, the default with --task digits)',
+    );
   return chosen;
 }
 
@@ -121,7 +134,9 @@ function requireClassIndices(Y: Matrix, where: string): number {
   for (let j = 0; j < Y.cols; j++) {
     const label = Y.data[j];
     if (!Number.isInteger(label) || label < 0)
-      throw new UsageError(`${where}: label ${label} of example ${j + 1} is not a class index (softmax labels are the classes 0, 1, 2, ...)`);
+      throw new UsageError(
+        `${where}: label ${label} of example ${j + 1} is not a class index (softmax labels are the classes 0, 1, 2, ...)`,
+      );
     largest = Math.max(largest, label);
   }
   return Math.max(2, largest + 1);
@@ -129,7 +144,12 @@ function requireClassIndices(Y: Matrix, where: string): number {
 
 const CSV_BINARY_HINT = / \(binary classification;[^)]*\)$/;
 
-function loadCsvExamples(source: string, dtype: DType, labelColumn: string | number | undefined, labelKind: LabelKind): { X: Matrix; Y: Matrix } {
+function loadCsvExamples(
+  source: string,
+  dtype: DType,
+  labelColumn: string | number | undefined,
+  labelKind: LabelKind,
+): { X: Matrix; Y: Matrix } {
   if (labelKind === 'classes') return loadCsv(source, { dtype, labelColumn, labels: 'any' });
   try {
     return loadCsv(source, { dtype, labelColumn });
@@ -137,37 +157,62 @@ function loadCsvExamples(source: string, dtype: DType, labelColumn: string | num
     // loadCsv's hint for a label other than 0/1 speaks to library users; say what to do on the command line
     const message = (error as Error).message;
     if (/: label .* is not 0 or 1/.test(message))
-      throw new UsageError(`${message.replace(CSV_BINARY_HINT, '')} (binary classification; for classes 0..k-1 train a softmax model: --output-activation softmax)`);
+      throw new UsageError(
+        `${message.replace(CSV_BINARY_HINT, '')} (binary classification; for classes 0..k-1 train a softmax model: --output-activation softmax)`,
+      );
     throw error;
   }
 }
 
-function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, defaultSplit: MnistSplit, labelKind: LabelKind): Examples {
+function loadExamples(
+  options: DataOptions,
+  dtype: DType,
+  needLabels: boolean,
+  defaultSplit: MnistSplit,
+  labelKind: LabelKind,
+): Examples {
   const source = options.data;
   const mnist = MNIST_SOURCE.exec(source);
   let examples: Examples;
   if (mnist) {
-    if (options.labels !== undefined) throw new UsageError('--labels is for IDX data files; with --data mnist the labels come with the digits');
-    if (options.labelColumn !== undefined) throw new UsageError('--label-column is for CSV data files, not for --data mnist');
+    if (options.labels !== undefined)
+      throw new UsageError('--labels is for IDX data files; with --data mnist the labels come with the digits');
+    if (options.labelColumn !== undefined)
+      throw new UsageError('--label-column is for CSV data files, not for --data mnist');
     const split = (mnist[1] as MnistSplit | undefined) ?? defaultSplit;
     const task = chooseTask(options.task, labelKind);
     const loaded = loadMnist({ split, dtype, limit: options.limit });
     examples = {
-      X: loaded.X, Y: taskLabels(loaded.labels, task, dtype), name: `MNIST ${split} images`, labelMeaning: describeTask(task),
+      X: loaded.X,
+      Y: taskLabels(loaded.labels, task, dtype),
+      name: `MNIST ${split} images`,
+      labelMeaning: describeTask(task),
       classCount: labelKind === 'binary' ? undefined : task === 'digits' ? MNIST_CLASSES : 2,
-      featureWord: 'features (pixels)', kind: 'mnist', mnistSplit: split,
+      featureWord: 'features (pixels)',
+      kind: 'mnist',
+      mnistSplit: split,
     };
   } else if (sniffKind(source) === 'idx') {
-    if (options.labelColumn !== undefined) throw new UsageError(`--label-column is for CSV files, but ${source} is an IDX file (give its labels with --labels)`);
+    if (options.labelColumn !== undefined)
+      throw new UsageError(
+        `--label-column is for CSV files, but ${source} is an IDX file (give its labels with --labels)`,
+      );
     const X = readIdxImages(source, { dtype, limit: options.limit });
     examples = { X, Y: null, name: source, featureWord: 'features per example', kind: 'idx' };
     if (options.labels !== undefined) {
       const labels = idxLabels(options.labels, X.cols, source, options.task, labelKind, dtype);
       Object.assign(examples, labels);
-    } else if (needLabels) throw new UsageError(`${source} is an IDX file of examples: give its labels with --labels <IDX labels file>`);
+    } else if (needLabels)
+      throw new UsageError(`${source} is an IDX file of examples: give its labels with --labels <IDX labels file>`);
   } else {
-    if (options.labels !== undefined) throw new UsageError(`--labels is for IDX files, but ${source} is read as CSV: its labels are a column (choose it with --label-column)`);
-    if (options.task !== undefined) throw new UsageError('--task is for MNIST or IDX digit labels; the labels of a CSV file are used as they are (0/1, or classes 0..k-1 for softmax)');
+    if (options.labels !== undefined)
+      throw new UsageError(
+        `--labels is for IDX files, but ${source} is read as CSV: its labels are a column (choose it with --label-column)`,
+      );
+    if (options.task !== undefined)
+      throw new UsageError(
+        '--task is for MNIST or IDX digit labels; the labels of a CSV file are used as they are (0/1, or classes 0..k-1 for softmax)',
+      );
     const labelColumn = csvLabelColumn(options.labelColumn);
     if (needLabels) {
       const csv = loadCsvExamples(source, dtype, labelColumn, labelKind);
@@ -181,7 +226,13 @@ function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, d
       const csv = loadCsv(source, { dtype, labelColumn, labels: 'any' });
       examples = { X: csv.X, Y: null, name: source, featureWord: 'feature columns', kind: 'csv' };
     } else {
-      examples = { X: loadCsvFeatures(source, { dtype }).X, Y: null, name: source, featureWord: 'columns', kind: 'csv' };
+      examples = {
+        X: loadCsvFeatures(source, { dtype }).X,
+        Y: null,
+        name: source,
+        featureWord: 'columns',
+        kind: 'csv',
+      };
     }
   }
   if (options.limit !== undefined && options.limit < examples.X.cols) {
@@ -191,21 +242,36 @@ function loadExamples(options: DataOptions, dtype: DType, needLabels: boolean, d
   return examples;
 }
 
-function idxLabels(file: string, count: number, imagesFile: string, task: string | undefined, labelKind: LabelKind, dtype: DType): Partial<Examples> {
+function idxLabels(
+  file: string,
+  count: number,
+  imagesFile: string,
+  task: string | undefined,
+  labelKind: LabelKind,
+  dtype: DType,
+): Partial<Examples> {
   const labels = readIdxLabels(file, { limit: count });
-  if (labels.length !== count) throw new UsageError(`${file} has ${labels.length} labels, but ${imagesFile} has ${count} examples`);
+  if (labels.length !== count)
+    throw new UsageError(`${file} has ${labels.length} labels, but ${imagesFile} has ${count} examples`);
   if (task !== undefined) {
     const chosen = chooseTask(task, labelKind);
     for (let j = 0; j < labels.length; j++)
-      if (labels[j] > 9) throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not a digit 0..9, which --task needs`);
-    return { Y: taskLabels(labels, chosen, dtype), labelMeaning: describeTask(chosen), classCount: labelKind === 'binary' ? undefined : chosen === 'digits' ? MNIST_CLASSES : 2 };
+      if (labels[j] > 9)
+        throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not a digit 0..9, which --task needs`);
+    return {
+      Y: taskLabels(labels, chosen, dtype),
+      labelMeaning: describeTask(chosen),
+      classCount: labelKind === 'binary' ? undefined : chosen === 'digits' ? MNIST_CLASSES : 2,
+    };
   }
   const Y = Matrix.zeros(1, count, dtype);
   let largest = 0;
   for (let j = 0; j < labels.length; j++) {
     if (labelKind === 'binary' && labels[j] !== 0 && labels[j] !== 1)
-      throw new UsageError(`${file}: label ${labels[j]} of example ${j + 1} is not 0 or 1 (binary classification; to map digit labels to 0/1 use --task even-odd or --task digits:1,3,5; ` +
-        'for classes 0..k-1 train a softmax model: --output-activation softmax)');
+      throw new UsageError(
+        `${file}: label ${labels[j]} of example ${j + 1} is not 0 or 1 (binary classification; to map digit labels to 0/1 use --task even-odd or --task digits:1,3,5; ` +
+          'for classes 0..k-1 train a softmax model: --output-activation softmax)',
+      );
     Y.data[j] = labels[j];
     largest = Math.max(largest, labels[j]);
   }
@@ -216,11 +282,16 @@ function idxLabels(file: string, count: number, imagesFile: string, task: string
 
 function requireModelFits(model: Model, modelFile: string, examples: Examples, labelColumnGiven: boolean): void {
   if (examples.X.rows !== model.inputSize) {
-    const hint = examples.kind === 'csv' && !labelColumnGiven && examples.Y === null && examples.X.rows === model.inputSize + 1
-      ? ' (if one column is the label, name it with --label-column)' : '';
-    throw new UsageError(`the model ${modelFile} takes ${model.inputSize} features, the data ${examples.name} has ${examples.X.rows} ${examples.featureWord}${hint}`);
+    const hint =
+      examples.kind === 'csv' && !labelColumnGiven && examples.Y === null && examples.X.rows === model.inputSize + 1
+        ? ' (if one column is the label, name it with --label-column)'
+        : '';
+    throw new UsageError(
+      `the model ${modelFile} takes ${model.inputSize} features, the data ${examples.name} has ${examples.X.rows} ${examples.featureWord}${hint}`,
+    );
   }
-  if (model.output === 'softmax' && examples.Y !== null) requireLabelsWithin(examples, model.outputSize, `the model ${modelFile}`);
+  if (model.output === 'softmax' && examples.Y !== null)
+    requireLabelsWithin(examples, model.outputSize, `the model ${modelFile}`);
 }
 
 /** Class labels must index one of the model's `classes` outputs. */
@@ -228,15 +299,19 @@ function requireLabelsWithin(examples: Examples, classes: number, owner: string)
   const Y = examples.Y as Matrix;
   for (let j = 0; j < Y.cols; j++) {
     if (Y.data[j] >= classes)
-      throw new UsageError(`${examples.name}: label ${Y.data[j]} of example ${j + 1} is not one of the ${classes} classes (0..${classes - 1}) of ${owner}` +
-        (examples.kind === 'csv' ? '' : ' (to map the digits to 0/1, use --task even-odd or --task digits:<list>)'));
+      throw new UsageError(
+        `${examples.name}: label ${Y.data[j]} of example ${j + 1} is not one of the ${classes} classes (0..${classes - 1}) of ${owner}` +
+          (examples.kind === 'csv' ? '' : ' (to map the digits to 0/1, use --task even-odd or --task digits:<list>)'),
+      );
   }
 }
 
 function loadModel(file: string): Model {
   const model = Model.load(file);
   if (model.output === 'sigmoid' && model.outputSize !== 1)
-    throw new UsageError(`${file}: the model has ${model.outputSize} sigmoid outputs; the command line handles binary classifiers (1 sigmoid output) and softmax classifiers`);
+    throw new UsageError(
+      `${file}: the model has ${model.outputSize} sigmoid outputs; the command line handles binary classifiers (1 sigmoid output) and softmax classifiers`,
+    );
   return model;
 }
 
@@ -251,25 +326,29 @@ function labelKindOf(model: Model): LabelKind {
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer.');
   return n;
 }
 
 function seedValue(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295.');
+  if (!/^\d+$/.test(value.trim()) || n > 0xffffffff)
+    throw new InvalidArgumentError('expected an integer from 0 to 4294967295.');
   return n;
 }
 
 function threadCount(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024) throw new InvalidArgumentError('expected an integer from 1 to 1024.');
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1024)
+    throw new InvalidArgumentError('expected an integer from 1 to 1024.');
   return n;
 }
 
 function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a positive number.');
   return n;
 }
 
@@ -298,28 +377,46 @@ function activationList(value: string): HiddenActivation | HiddenActivation[] {
   const parts = value.split(',').map((part) => part.trim());
   for (const part of parts)
     if (!HIDDEN_ACTIVATIONS.includes(part as HiddenActivation))
-      throw new InvalidArgumentError(`expected ${HIDDEN_ACTIVATIONS.join(', ')}, or a comma-separated list of them (one per hidden layer); ${JSON.stringify(part)} is none of them.`);
+      throw new InvalidArgumentError(
+        `expected ${HIDDEN_ACTIVATIONS.join(', ')}, or a comma-separated list of them (one per hidden layer); ${JSON.stringify(part)} is none of them.`,
+      );
   return parts.length === 1 ? (parts[0] as HiddenActivation) : (parts as HiddenActivation[]);
 }
 
 function layerList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.length < 2 || !parts.every((s) => /^\d+$/.test(s) && Number(s) >= 1))
-    throw new InvalidArgumentError('expected layer sizes separated by commas, input first and outputs last, e.g. 784,128,64,1.');
+    throw new InvalidArgumentError(
+      'expected layer sizes separated by commas, input first and outputs last, e.g. 784,128,64,1.',
+    );
   return parts.map(Number);
 }
 
 const FLAGS: Record<string, string> = {
-  layerDims: '--layers', dtype: '--dtype', init: '--init', seed: '--seed', hiddenActivation: '--hidden-activation',
-  output: '--output-activation', optimizer: '--optimizer', beta1: '--beta1', beta2: '--beta2', epsilon: '--epsilon', l2: '--l2',
-  keepProb: '--keep-prob', learningRate: '--learning-rate', decayRate: '--decay-rate', decayEvery: '--decay-every',
-  epochs: '--epochs', batchSize: '--batch-size',
+  layerDims: '--layers',
+  dtype: '--dtype',
+  init: '--init',
+  seed: '--seed',
+  hiddenActivation: '--hidden-activation',
+  output: '--output-activation',
+  optimizer: '--optimizer',
+  beta1: '--beta1',
+  beta2: '--beta2',
+  epsilon: '--epsilon',
+  l2: '--l2',
+  keepProb: '--keep-prob',
+  learningRate: '--learning-rate',
+  decayRate: '--decay-rate',
+  decayEvery: '--decay-every',
+  epochs: '--epochs',
+  batchSize: '--batch-size',
 };
 
 /** "options.keepProb[1] must be in (0, 1], got 0" -> "--keep-prob (entry 2) must be in (0, 1], got 0". */
 function flagMessage(message: string): string {
   return message.replace(/options\.(\w+)(?:\[(\d+)\])?/g, (whole, name: string, index: string | undefined) =>
-    name in FLAGS ? `${FLAGS[name]}${index === undefined ? '' : ` (entry ${Number(index) + 1})`}` : whole);
+    name in FLAGS ? `${FLAGS[name]}${index === undefined ? '' : ` (entry ${Number(index) + 1})`}` : whole,
+  );
 }
 
 /** Runs `action`, turning the Model's TypeError/RangeError about an option into a UsageError naming the flag. */
@@ -368,33 +465,62 @@ function chooseOutput(options: TrainOptions): OutputActivation {
 
 function modelOptions(options: TrainOptions, layerDims: number[], output: OutputActivation): ModelOptions {
   return {
-    layerDims, dtype: options.dtype, init: options.init, seed: options.seed, output,
-    hiddenActivation: options.hiddenActivation, optimizer: options.optimizer, beta1: options.beta1, beta2: options.beta2,
-    epsilon: options.epsilon, l2: options.l2, keepProb: options.keepProb,
+    layerDims,
+    dtype: options.dtype,
+    init: options.init,
+    seed: options.seed,
+    output,
+    hiddenActivation: options.hiddenActivation,
+    optimizer: options.optimizer,
+    beta1: options.beta1,
+    beta2: options.beta2,
+    epsilon: options.epsilon,
+    l2: options.l2,
+    keepProb: options.keepProb,
   };
 }
 
 function checkLayers(layers: number[], examples: Examples, output: OutputActivation): number[] {
   const hidden = layers.slice(1, -1);
   const outputs = output === 'softmax' ? (examples.classCount as number) : 1;
-  const suggestion = [examples.X.rows, ...hidden, Math.max(outputs, output === 'softmax' ? layers[layers.length - 1] : 1)].join(',');
+  const suggestion = [
+    examples.X.rows,
+    ...hidden,
+    Math.max(outputs, output === 'softmax' ? layers[layers.length - 1] : 1),
+  ].join(',');
   if (layers[0] !== examples.X.rows)
-    throw new UsageError(`--layers starts with ${layers[0]} inputs, but the data ${examples.name} has ${examples.X.rows} ${examples.featureWord} (try --layers ${suggestion})`);
+    throw new UsageError(
+      `--layers starts with ${layers[0]} inputs, but the data ${examples.name} has ${examples.X.rows} ${examples.featureWord} (try --layers ${suggestion})`,
+    );
   const last = layers[layers.length - 1];
   if (output === 'sigmoid' && last !== 1)
-    throw new UsageError(`--layers must end with 1 (one sigmoid output for the 0/1 label), got ${last} (try --layers ${suggestion}, or --output-activation softmax for ${last} classes)`);
+    throw new UsageError(
+      `--layers must end with 1 (one sigmoid output for the 0/1 label), got ${last} (try --layers ${suggestion}, or --output-activation softmax for ${last} classes)`,
+    );
   if (output === 'softmax' && last < outputs)
-    throw new UsageError(`--layers ends with ${last} outputs, but the labels of ${examples.name} go up to ${outputs - 1}: a softmax output needs one unit per class (try --layers ${suggestion})`);
+    throw new UsageError(
+      `--layers ends with ${last} outputs, but the labels of ${examples.name} go up to ${outputs - 1}: a softmax output needs one unit per class (try --layers ${suggestion})`,
+    );
   return layers;
 }
 
-function describeActivations(hidden: HiddenActivation | HiddenActivation[], hiddenLayers: number, output: OutputActivation): string {
+function describeActivations(
+  hidden: HiddenActivation | HiddenActivation[],
+  hiddenLayers: number,
+  output: OutputActivation,
+): string {
   if (hiddenLayers === 0) return `${output} output`;
   return `${Array.isArray(hidden) ? hidden.join(', ') : hidden} hidden ${hiddenLayers === 1 ? 'layer' : 'layers'}, ${output} output`;
 }
 
 function describeOptimizer(options: TrainOptions, learningRate: number): string {
-  const parts = [options.optimizer === 'gd' ? 'gradient descent' : options.optimizer === 'momentum' ? `momentum (beta ${options.beta1})` : `adam (beta1 ${options.beta1}, beta2 ${options.beta2}, epsilon ${options.epsilon})`];
+  const parts = [
+    options.optimizer === 'gd'
+      ? 'gradient descent'
+      : options.optimizer === 'momentum'
+        ? `momentum (beta ${options.beta1})`
+        : `adam (beta1 ${options.beta1}, beta2 ${options.beta2}, epsilon ${options.epsilon})`,
+  ];
   const step = options.decayEvery === 1 ? 'epoch' : `floor(epoch / ${options.decayEvery})`;
   parts.push(`learning rate ${learningRate}${options.decayRate > 0 ? ` / (1 + ${options.decayRate}·${step})` : ''}`);
   if (options.l2 > 0) parts.push(`L2 ${options.l2}`);
@@ -405,19 +531,25 @@ function describeOptimizer(options: TrainOptions, learningRate: number): string 
 
 function train(options: TrainOptions): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  if (options.plot !== undefined && !/\.(png|svg)$/i.test(options.plot)) throw new UsageError(`--plot must name a .png or .svg file, got ${JSON.stringify(options.plot)}`);
+  if (options.plot !== undefined && !/\.(png|svg)$/i.test(options.plot))
+    throw new UsageError(`--plot must name a .png or .svg file, got ${JSON.stringify(options.plot)}`);
   requireWritableFolder(options.output, '--output');
   if (options.plot !== undefined) requireWritableFolder(options.plot, '--plot');
   const output = chooseOutput(options);
   // The settings are checked before the data is read, on stand-in layer sizes (the real input size comes with the data).
   const givenOutputs = options.layers?.[options.layers.length - 1];
-  const standInLayers = [1, ...(options.layers?.slice(1, -1) ?? DEFAULT_HIDDEN), givenOutputs ?? (output === 'softmax' ? 2 : 1)];
+  const standInLayers = [
+    1,
+    ...(options.layers?.slice(1, -1) ?? DEFAULT_HIDDEN),
+    givenOutputs ?? (output === 'softmax' ? 2 : 1),
+  ];
   asFlagError(() => normaliseModelOptions(modelOptions(options, standInLayers, output)));
   const learningRate = options.learningRate ?? DEFAULT_LEARNING_RATE[options.optimizer];
   if (options.threads !== undefined) native.setNumThreads(options.threads);
 
   const examples = loadExamples(options, options.dtype, true, 'train', output === 'softmax' ? 'classes' : 'binary');
-  const X = examples.X, Y = examples.Y as Matrix;
+  const X = examples.X,
+    Y = examples.Y as Matrix;
   const outputs = output === 'softmax' ? (examples.classCount as number) : 1;
   const layerDims = checkLayers(options.layers ?? [X.rows, ...DEFAULT_HIDDEN, outputs], examples, output);
   const model = asFlagError(() => new Model(modelOptions(options, layerDims, output)));
@@ -425,30 +557,59 @@ function train(options: TrainOptions): void {
   const miniBatch = options.batchSize < m;
   // Full batch: one step per epoch, so print about ten costs rather than one line per step.
   const costEvery = miniBatch ? 1 : Math.max(1, Math.ceil(options.epochs / 10));
-  out(`data: ${examples.name}: ${formatCount(m)} examples of ${X.rows} features${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}`);
-  out(`model: ${layerDims.join('-')} (${describeActivations(options.hiddenActivation, layerDims.length - 2, output)}), ${formatCount(model.parameterCount)} parameters, ${options.dtype}, ${options.init} init, seed ${options.seed}`);
+  out(
+    `data: ${examples.name}: ${formatCount(m)} examples of ${X.rows} features${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}`,
+  );
+  out(
+    `model: ${layerDims.join('-')} (${describeActivations(options.hiddenActivation, layerDims.length - 2, output)}), ${formatCount(model.parameterCount)} parameters, ${options.dtype}, ${options.init} init, seed ${options.seed}`,
+  );
   const threads = native.getNumThreads();
-  out(`${miniBatch
-    ? `training: ${options.epochs} epochs of ${Math.ceil(m / options.batchSize)} batches of ${options.batchSize}`
-    : `training: full batch (${formatCount(m)} examples), ${options.epochs} steps`}, ${describeOptimizer(options, learningRate)}; ${threads} OpenBLAS ${threads === 1 ? 'thread' : 'threads'}`);
+  out(
+    `${
+      miniBatch
+        ? `training: ${options.epochs} epochs of ${Math.ceil(m / options.batchSize)} batches of ${options.batchSize}`
+        : `training: full batch (${formatCount(m)} examples), ${options.epochs} steps`
+    }, ${describeOptimizer(options, learningRate)}; ${threads} OpenBLAS ${threads === 1 ? 'thread' : 'threads'}`,
+  );
 
-  const schedule: Omit<FitOptions, 'onProgress' | 'progressEvery'> = { learningRate, decayRate: options.decayRate, decayEvery: options.decayEvery, seed: options.seed };
-  const result = asFlagError(() => miniBatch
-    ? fitWithProgress(model, X, Y, { ...schedule, epochs: options.epochs, batchSize: options.batchSize })
-    : fitWithProgress(model, X, Y, { ...schedule, iterations: options.epochs, costEvery }));
+  const schedule: Omit<FitOptions, 'onProgress' | 'progressEvery'> = {
+    learningRate,
+    decayRate: options.decayRate,
+    decayEvery: options.decayEvery,
+    seed: options.seed,
+  };
+  const result = asFlagError(() =>
+    miniBatch
+      ? fitWithProgress(model, X, Y, { ...schedule, epochs: options.epochs, batchSize: options.batchSize })
+      : fitWithProgress(model, X, Y, { ...schedule, iterations: options.epochs, costEvery }),
+  );
   const trained = model.evaluate(X, Y);
   out(`trained in ${(result.elapsedMs / 1000).toFixed(1)} s (${formatCount(result.examplesPerSecond)} examples/s)`);
-  out(`train accuracy ${formatPercent(trained.accuracy)} (${formatCount(Math.round(trained.accuracy * m))} of ${formatCount(m)} correct), cost ${trained.cost.toFixed(6)}`);
+  out(
+    `train accuracy ${formatPercent(trained.accuracy)} (${formatCount(Math.round(trained.accuracy * m))} of ${formatCount(m)} correct), cost ${trained.cost.toFixed(6)}`,
+  );
   if (examples.kind === 'mnist' && examples.mnistSplit === 'train') {
-    const test = loadExamples({ ...options, data: 'mnist:test', limit: undefined }, options.dtype, true, 'test', labelKindOf(model));
+    const test = loadExamples(
+      { ...options, data: 'mnist:test', limit: undefined },
+      options.dtype,
+      true,
+      'test',
+      labelKindOf(model),
+    );
     const tested = model.evaluate(test.X, test.Y as Matrix);
-    out(`test accuracy ${formatPercent(tested.accuracy)} (${formatCount(Math.round(tested.accuracy * test.X.cols))} of ${formatCount(test.X.cols)} MNIST test images), cost ${tested.cost.toFixed(6)}`);
+    out(
+      `test accuracy ${formatPercent(tested.accuracy)} (${formatCount(Math.round(tested.accuracy * test.X.cols))} of ${formatCount(test.X.cols)} MNIST test images), cost ${tested.cost.toFixed(6)}`,
+    );
   }
   model.save(options.output);
   out(`model saved to ${options.output}`);
   if (options.plot !== undefined) {
     const points = result.costs.map((cost, k) => ({ x: miniBatch ? result.costAt[k] + 1 : result.costAt[k], y: cost }));
-    plotCosts(points, { path: options.plot, title: `Training cost: ${examples.name}, ${layerDims.join('-')}`, xLabel: miniBatch ? 'epoch' : 'iteration' });
+    plotCosts(points, {
+      path: options.plot,
+      title: `Training cost: ${examples.name}, ${layerDims.join('-')}`,
+      xLabel: miniBatch ? 'epoch' : 'iteration',
+    });
     out(`cost curve saved to ${options.plot}`);
   }
 }
@@ -456,14 +617,19 @@ function train(options: TrainOptions): void {
 /** Fails before training when a file could not be written at the end (its folder is missing or not writable). */
 function requireWritableFolder(file: string, option: string): void {
   const folder = path.dirname(path.resolve(file));
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`${option} ${file} is a folder; give a file name`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+    throw new UsageError(`${option} ${file} is a folder; give a file name`);
   try {
     if (!fs.statSync(folder).isDirectory()) throw new UsageError(`${option} ${file}: ${folder} is not a folder`);
     fs.accessSync(folder, fs.constants.W_OK);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `${option} ${file}: the folder ${folder} does not exist` : `${option} ${file}: cannot write in ${folder}`);
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `${option} ${file}: the folder ${folder} does not exist`
+        : `${option} ${file}: cannot write in ${folder}`,
+    );
   }
 }
 
@@ -477,7 +643,9 @@ function predictCommand(options: PredictOptions): void {
   const model = loadModel(options.model);
   const softmax = model.output === 'softmax';
   if (options.allProbabilities && !softmax)
-    throw new UsageError(`--all-probabilities is for softmax models; ${options.model} is a binary classifier, whose one probability is already printed`);
+    throw new UsageError(
+      `--all-probabilities is for softmax models; ${options.model} is a binary classifier, whose one probability is already printed`,
+    );
   if (options.output !== undefined) requireWritableFolder(options.output, '--output');
   // predictions need no labels (MNIST's come anyway: they are not checked against the model's classes)
   const examples: Examples = { ...loadExamples(options, model.dtype, false, 'test', labelKindOf(model)), Y: null };
@@ -487,11 +655,18 @@ function predictCommand(options: PredictOptions): void {
   if (!softmax) {
     lines.push('prediction,probability');
     // The same threshold as model.predict: 1 where the probability exceeds 0.5.
-    for (let j = 0; j < probabilities.length; j++) lines.push(`${probabilities[j] > 0.5 ? 1 : 0},${formatProbability(probabilities[j])}`);
+    for (let j = 0; j < probabilities.length; j++)
+      lines.push(`${probabilities[j] > 0.5 ? 1 : 0},${formatProbability(probabilities[j])}`);
   } else {
     const classes = model.outputSize;
     const predicted = model.predict(examples.X).data; // the most probable class, as model.predict picks it
-    lines.push(['prediction', 'probability', ...(options.allProbabilities ? Array.from({ length: classes }, (_, k) => `p${k}`) : [])].join(','));
+    lines.push(
+      [
+        'prediction',
+        'probability',
+        ...(options.allProbabilities ? Array.from({ length: classes }, (_, k) => `p${k}`) : []),
+      ].join(','),
+    );
     for (let j = 0; j < examples.X.cols; j++) {
       const column = probabilities.subarray(j * classes, (j + 1) * classes);
       const row = [String(predicted[j]), formatProbability(column[predicted[j]])];
@@ -531,21 +706,28 @@ function evaluateCommand(options: EvaluateOptions): void {
   const Y = examples.Y as Matrix;
   const { cost, accuracy } = model.evaluate(examples.X, Y);
   const m = examples.X.cols;
-  process.stdout.write(`data: ${examples.name}: ${formatCount(m)} examples${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}\n`);
+  process.stdout.write(
+    `data: ${examples.name}: ${formatCount(m)} examples${examples.labelMeaning ? `, labels: ${examples.labelMeaning}` : ''}\n`,
+  );
   process.stdout.write(`cost ${cost.toFixed(6)}\n`);
-  process.stdout.write(`accuracy ${formatPercent(accuracy)} (${formatCount(Math.round(accuracy * m))} of ${formatCount(m)} correct)\n`);
-  if (model.output === 'softmax') process.stdout.write(`${perClassAccuracy(model.predict(examples.X), Y, model.outputSize)}\n`);
+  process.stdout.write(
+    `accuracy ${formatPercent(accuracy)} (${formatCount(Math.round(accuracy * m))} of ${formatCount(m)} correct)\n`,
+  );
+  if (model.output === 'softmax')
+    process.stdout.write(`${perClassAccuracy(model.predict(examples.X), Y, model.outputSize)}\n`);
 }
 
 /** "accuracy per class: 0: 98.1% (of 52)  1: ..." over the classes present in the labels. */
 function perClassAccuracy(predicted: Matrix, Y: Matrix, classes: number): string {
-  const total = new Array<number>(classes).fill(0), right = new Array<number>(classes).fill(0);
+  const total = new Array<number>(classes).fill(0),
+    right = new Array<number>(classes).fill(0);
   for (let j = 0; j < Y.cols; j++) {
     total[Y.data[j]]++;
     if (predicted.data[j] === Y.data[j]) right[Y.data[j]]++;
   }
   const parts: string[] = [];
-  for (let k = 0; k < classes; k++) if (total[k] > 0) parts.push(`${k}: ${((right[k] / total[k]) * 100).toFixed(1)}% (of ${formatCount(total[k])})`);
+  for (let k = 0; k < classes; k++)
+    if (total[k] > 0) parts.push(`${k}: ${((right[k] / total[k]) * 100).toFixed(1)}% (of ${formatCount(total[k])})`);
   return `accuracy per class: ${parts.join('  ')}`;
 }
 
@@ -553,75 +735,157 @@ function perClassAccuracy(predicted: Matrix, Y: Matrix, classes: number): string
 // The program
 
 function dataOption(defaultSplit: MnistSplit): Option {
-  return new Option('-d, --data <source>',
-    'the examples: a CSV file (one example per row, numeric columns), an IDX images file (MNIST\'s format, .gz allowed), ' +
-    `or "mnist" for the bundled MNIST digits (the ${defaultSplit} split; "mnist:train" or "mnist:test" to choose)`).makeOptionMandatory();
+  return new Option(
+    '-d, --data <source>',
+    "the examples: a CSV file (one example per row, numeric columns), an IDX images file (MNIST's format, .gz allowed), " +
+      `or "mnist" for the bundled MNIST digits (the ${defaultSplit} split; "mnist:train" or "mnist:test" to choose)`,
+  ).makeOptionMandatory();
 }
 
 const LIMIT_HELP = 'use only the first n examples';
-const LABELS_HELP = 'IDX data: the IDX file of labels, one per example: 0 or 1 for a binary model, classes 0..k-1 for a softmax model (or digits mapped by --task)';
-const TASK_HELP = 'MNIST or IDX digit labels: "digits" (the 10 digits as classes, softmax), "even-odd" (even = 1) or "digits:1,3,5" ' +
+const LABELS_HELP =
+  'IDX data: the IDX file of labels, one per example: 0 or 1 for a binary model, classes 0..k-1 for a softmax model (or digits mapped by --task)';
+const TASK_HELP =
+  'MNIST or IDX digit labels: "digits" (the 10 digits as classes, softmax), "even-odd" (even = 1) or "digits:1,3,5" ' +
   '(the listed digits = 1) (default for MNIST: "digits" with a softmax model, "even-odd" with a binary one)';
-const LABEL_COLUMN_HELP = 'CSV: the label column, by header name or number counting from 1 (default: the last column); labels are 0 or 1 ' +
+const LABEL_COLUMN_HELP =
+  'CSV: the label column, by header name or number counting from 1 (default: the last column); labels are 0 or 1 ' +
   '(sigmoid output) or classes 0..k-1 (softmax output)';
 
 export function buildProgram(): Command {
   const program = new Command('dnn-native');
-  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   program
-    .description('Train and run deep neural networks on the CPU, over OpenBLAS: binary classifiers ([LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID, ' +
-      'labels 0/1) and multi-class ones (softmax output, labels 0..k-1).')
+    .description(
+      'Train and run deep neural networks on the CPU, over OpenBLAS: binary classifiers ([LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID, ' +
+        'labels 0/1) and multi-class ones (softmax output, labels 0..k-1).',
+    )
     .version(version, '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help (dnn-native <command> --help for a command\'s options)')
+    .helpOption('-h, --help', "show help (dnn-native <command> --help for a command's options)")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/\n(?!$)/g, ' ')) });
 
-  program.command('train')
-    .description('train a model on labelled examples and save it; prints the cost per epoch and the final train accuracy')
+  program
+    .command('train')
+    .description(
+      'train a model on labelled examples and save it; prints the cost per epoch and the final train accuracy',
+    )
     .addOption(dataOption('train'))
     .option('--labels <file>', LABELS_HELP)
     .option('--label-column <name|number>', LABEL_COLUMN_HELP)
     .option('--task <task>', TASK_HELP)
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
     .requiredOption('-o, --output <file>', 'where to save the trained model (written atomically)')
-    .option('--layers <sizes>', 'layer sizes, input first and outputs last, e.g. 784,128,64,10; the input size must equal the data\'s feature count ' +
-      '(default: <features>,128,64,<outputs>, with 1 output for sigmoid and one per class for softmax)', layerList)
-    .addOption(new Option('--output-activation <type>', 'sigmoid: binary classifier (labels 0/1, binary cross-entropy); softmax: one output per class ' +
-      '(labels 0..k-1, categorical cross-entropy) (default: "sigmoid", or "softmax" with --task digits)').choices(['sigmoid', 'softmax']))
-    .option('--hidden-activation <type>', 'hidden layers\' activation: relu, leakyRelu (slope 0.01), tanh or sigmoid; or a comma-separated list, one per hidden layer', activationList, 'relu')
-    .addOption(new Option('--optimizer <name>', 'gd (gradient descent), momentum, or adam (bias-corrected), as the deeplearning.ai course defines them').choices(['gd', 'momentum', 'adam']).default('gd'))
+    .option(
+      '--layers <sizes>',
+      "layer sizes, input first and outputs last, e.g. 784,128,64,10; the input size must equal the data's feature count " +
+        '(default: <features>,128,64,<outputs>, with 1 output for sigmoid and one per class for softmax)',
+      layerList,
+    )
+    .addOption(
+      new Option(
+        '--output-activation <type>',
+        'sigmoid: binary classifier (labels 0/1, binary cross-entropy); softmax: one output per class ' +
+          '(labels 0..k-1, categorical cross-entropy) (default: "sigmoid", or "softmax" with --task digits)',
+      ).choices(['sigmoid', 'softmax']),
+    )
+    .option(
+      '--hidden-activation <type>',
+      "hidden layers' activation: relu, leakyRelu (slope 0.01), tanh or sigmoid; or a comma-separated list, one per hidden layer",
+      activationList,
+      'relu',
+    )
+    .addOption(
+      new Option(
+        '--optimizer <name>',
+        'gd (gradient descent), momentum, or adam (bias-corrected), as the deeplearning.ai course defines them',
+      )
+        .choices(['gd', 'momentum', 'adam'])
+        .default('gd'),
+    )
     .option('--learning-rate <rate>', 'step size (default: 0.1 for gd and momentum, 0.001 for adam)', positiveNumber)
-    .option('--decay-rate <r>', 'learning-rate decay: rate / (1 + r·floor(epoch / decay-every)); 0 is none', nonNegativeNumber, 0)
+    .option(
+      '--decay-rate <r>',
+      'learning-rate decay: rate / (1 + r·floor(epoch / decay-every)); 0 is none',
+      nonNegativeNumber,
+      0,
+    )
     .option('--decay-every <n>', 'epochs (full batch: steps) between learning-rate decay steps', positiveInteger, 1)
-    .option('--beta1 <b>', 'momentum\'s beta, Adam\'s beta1, in [0, 1)', finiteNumber, 0.9)
-    .option('--beta2 <b>', 'Adam\'s beta2, in [0, 1)', finiteNumber, 0.999)
-    .option('--epsilon <e>', 'Adam\'s epsilon, in (0, 1]', finiteNumber, 1e-8)
-    .option('--l2 <lambda>', 'L2 weight decay: cost + (lambda/2m)·sum of squared weights, m the batch size; 0 is none', finiteNumber, 0)
-    .option('--keep-prob <p>', 'inverted dropout: the probability of keeping a hidden unit while training, in (0, 1], or a comma-separated list, one per hidden layer; 1 is no dropout', numberOrList, 1)
+    .option('--beta1 <b>', "momentum's beta, Adam's beta1, in [0, 1)", finiteNumber, 0.9)
+    .option('--beta2 <b>', "Adam's beta2, in [0, 1)", finiteNumber, 0.999)
+    .option('--epsilon <e>', "Adam's epsilon, in (0, 1]", finiteNumber, 1e-8)
+    .option(
+      '--l2 <lambda>',
+      'L2 weight decay: cost + (lambda/2m)·sum of squared weights, m the batch size; 0 is none',
+      finiteNumber,
+      0,
+    )
+    .option(
+      '--keep-prob <p>',
+      'inverted dropout: the probability of keeping a hidden unit while training, in (0, 1], or a comma-separated list, one per hidden layer; 1 is no dropout',
+      numberOrList,
+      1,
+    )
     .option('--epochs <n>', 'passes over the training data (with a full batch: steps)', positiveInteger, 10)
-    .option('--batch-size <n>', 'examples per step; a batch size of at least the number of examples trains full batch', positiveInteger, 64)
-    .addOption(new Option('--dtype <type>', 'floating-point type (float32 trains about twice as fast)').choices(['float32', 'float64']).default('float32'))
-    .addOption(new Option('--init <scheme>', 'weight initialisation: he = randn*sqrt(2/n_prev), lecun = randn/sqrt(n_prev), small = randn*0.01').choices(['he', 'lecun', 'small']).default('he'))
-    .option('--seed <n>', 'seed of the initial weights, the shuffling and the dropout masks (the same seed gives the same model)', seedValue, 1)
-    .option('--threads <n>', 'OpenBLAS threads (default: OpenBLAS\'s own, one per core; on a busy machine 1 is often faster for batches of a few hundred or less)', threadCount)
+    .option(
+      '--batch-size <n>',
+      'examples per step; a batch size of at least the number of examples trains full batch',
+      positiveInteger,
+      64,
+    )
+    .addOption(
+      new Option('--dtype <type>', 'floating-point type (float32 trains about twice as fast)')
+        .choices(['float32', 'float64'])
+        .default('float32'),
+    )
+    .addOption(
+      new Option(
+        '--init <scheme>',
+        'weight initialisation: he = randn*sqrt(2/n_prev), lecun = randn/sqrt(n_prev), small = randn*0.01',
+      )
+        .choices(['he', 'lecun', 'small'])
+        .default('he'),
+    )
+    .option(
+      '--seed <n>',
+      'seed of the initial weights, the shuffling and the dropout masks (the same seed gives the same model)',
+      seedValue,
+      1,
+    )
+    .option(
+      '--threads <n>',
+      "OpenBLAS threads (default: OpenBLAS's own, one per core; on a busy machine 1 is often faster for batches of a few hundred or less)",
+      threadCount,
+    )
     .option('--plot <file>', 'also save the cost curve as an image (.png or .svg)')
     .helpOption('-h, --help', 'show this help')
     .action((options: TrainOptions) => train(options));
 
-  program.command('predict')
-    .description('predict with a saved model: CSV rows "prediction,probability", one per example, in the data\'s order; the prediction is 0/1 ' +
-      'for a binary model (1 when the probability exceeds 0.5), the most probable class for a softmax model (with its probability)')
+  program
+    .command('predict')
+    .description(
+      'predict with a saved model: CSV rows "prediction,probability", one per example, in the data\'s order; the prediction is 0/1 ' +
+        'for a binary model (1 when the probability exceeds 0.5), the most probable class for a softmax model (with its probability)',
+    )
     .requiredOption('-m, --model <file>', 'a model saved by dnn-native train')
     .addOption(dataOption('test'))
-    .option('--label-column <name|number>', 'CSV: a label column to ignore, by header name or number counting from 1 (default: every column is a feature)')
+    .option(
+      '--label-column <name|number>',
+      'CSV: a label column to ignore, by header name or number counting from 1 (default: every column is a feature)',
+    )
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
-    .option('--all-probabilities', 'softmax models: also write every class\'s probability (columns p0, p1, ...)', false)
+    .option('--all-probabilities', "softmax models: also write every class's probability (columns p0, p1, ...)", false)
     .option('-o, --output <file>', 'write the predictions to this CSV file (default: standard output)')
     .helpOption('-h, --help', 'show this help')
     .action((options: PredictOptions) => predictCommand(options));
 
-  program.command('evaluate')
-    .description('print the cost and accuracy of a saved model on labelled examples (and, for a softmax model, the accuracy per class)')
+  program
+    .command('evaluate')
+    .description(
+      'print the cost and accuracy of a saved model on labelled examples (and, for a softmax model, the accuracy per class)',
+    )
     .requiredOption('-m, --model <file>', 'a model saved by dnn-native train')
     .addOption(dataOption('test'))
     .option('--labels <file>', LABELS_HELP)

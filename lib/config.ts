@@ -2,8 +2,8 @@
 // model file stores, and what the worker behind fitAsync rebuilds the model from.
 import native, { type ActivationCode } from './binding';
 import { describe, requireLayerDims } from './checks';
-import { requireDType, type DType } from './matrix';
-import { freshSeed, requireInit, requireSeed, type InitScheme } from './random';
+import { type DType, requireDType } from './matrix';
+import { freshSeed, type InitScheme, requireInit, requireSeed } from './random';
 
 export type HiddenActivation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 export type OutputActivation = 'sigmoid' | 'softmax';
@@ -68,10 +68,17 @@ export const OPTIMIZER_CODES: Record<OptimizerName, 0 | 1 | 2> = {
   adam: native.Optimizer.adam,
 };
 
-function perHiddenLayer<T>(value: T | readonly T[] | undefined, fallback: T, hiddenLayers: number, name: string, check: (v: unknown, name: string) => T): T[] {
+function perHiddenLayer<T>(
+  value: T | readonly T[] | undefined,
+  fallback: T,
+  hiddenLayers: number,
+  name: string,
+  check: (v: unknown, name: string) => T,
+): T[] {
   if (value === undefined) return Array.from({ length: hiddenLayers }, () => fallback);
   if (Array.isArray(value)) {
-    if (value.length !== hiddenLayers) throw new RangeError(`${name} has ${value.length} entries, expected one per hidden layer (${hiddenLayers})`);
+    if (value.length !== hiddenLayers)
+      throw new RangeError(`${name} has ${value.length} entries, expected one per hidden layer (${hiddenLayers})`);
     return value.map((v, i) => check(v, `${name}[${i}]`));
   }
   const one = check(value, name);
@@ -82,20 +89,26 @@ function requireFraction(value: unknown, name: string, { openLow = false, closed
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
   const low = openLow ? value > 0 : value >= 0;
   const high = closedHigh ? value <= 1 : value < 1;
-  if (!(low && high)) throw new RangeError(`${name} must be in ${openLow ? '(' : '['}0, 1${closedHigh ? ']' : ')'}, got ${value}`);
+  if (!(low && high))
+    throw new RangeError(`${name} must be in ${openLow ? '(' : '['}0, 1${closedHigh ? ']' : ')'}, got ${value}`);
   return value;
 }
 
 export function normaliseModelOptions(options: ModelOptions): ModelConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { layerDims, ... }, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`options must be an object { layerDims, ... }, got ${describe(options)}`);
   const layerDims = requireLayerDims(options.layerDims, 'options.layerDims');
   const hiddenLayers = layerDims.length - 2;
   const output = options.output ?? 'sigmoid';
-  if (output !== 'sigmoid' && output !== 'softmax') throw new TypeError(`options.output must be 'sigmoid' or 'softmax', got ${describe(output)}`);
+  if (output !== 'sigmoid' && output !== 'softmax')
+    throw new TypeError(`options.output must be 'sigmoid' or 'softmax', got ${describe(output)}`);
   if (output === 'softmax' && layerDims[layerDims.length - 1] < 2)
-    throw new RangeError(`a softmax output needs at least 2 units (one per class); options.layerDims ends in ${layerDims[layerDims.length - 1]}`);
+    throw new RangeError(
+      `a softmax output needs at least 2 units (one per class); options.layerDims ends in ${layerDims[layerDims.length - 1]}`,
+    );
   const optimizer = options.optimizer ?? 'gd';
-  if (typeof optimizer !== 'string' || !Object.hasOwn(OPTIMIZER_CODES, optimizer)) throw new TypeError(`options.optimizer must be 'gd', 'momentum' or 'adam', got ${describe(optimizer)}`);
+  if (typeof optimizer !== 'string' || !Object.hasOwn(OPTIMIZER_CODES, optimizer))
+    throw new TypeError(`options.optimizer must be 'gd', 'momentum' or 'adam', got ${describe(optimizer)}`);
   const l2 = options.l2 ?? 0;
   if (typeof l2 !== 'number') throw new TypeError(`options.l2 must be a number, got ${describe(l2)}`);
   if (!Number.isFinite(l2) || l2 < 0) throw new RangeError(`options.l2 must be a finite number >= 0, got ${l2}`);
@@ -107,17 +120,25 @@ export function normaliseModelOptions(options: ModelOptions): ModelConfig {
     dtype: requireDType(options.dtype ?? 'float64', 'options.dtype'),
     init: requireInit(options.init ?? 'lecun', 'options.init'),
     seed: options.seed === undefined ? freshSeed() : requireSeed(options.seed, 'options.seed'),
-    hiddenActivations: perHiddenLayer(options.hiddenActivation, 'relu', hiddenLayers, 'options.hiddenActivation', (v, name) => {
-      if (HIDDEN.includes(v as HiddenActivation)) return v as HiddenActivation;
-      throw new TypeError(`${name} must be one of ${HIDDEN.map((h) => `'${h}'`).join(', ')}, got ${describe(v)}`);
-    }),
+    hiddenActivations: perHiddenLayer(
+      options.hiddenActivation,
+      'relu',
+      hiddenLayers,
+      'options.hiddenActivation',
+      (v, name) => {
+        if (HIDDEN.includes(v as HiddenActivation)) return v as HiddenActivation;
+        throw new TypeError(`${name} must be one of ${HIDDEN.map((h) => `'${h}'`).join(', ')}, got ${describe(v)}`);
+      },
+    ),
     output,
     optimizer,
     beta1: requireFraction(options.beta1 ?? 0.9, 'options.beta1'),
     beta2: requireFraction(options.beta2 ?? 0.999, 'options.beta2'),
     epsilon,
     l2,
-    keepProb: perHiddenLayer(options.keepProb, 1, hiddenLayers, 'options.keepProb', (v, name) => requireFraction(v, name, { openLow: true, closedHigh: true })),
+    keepProb: perHiddenLayer(options.keepProb, 1, hiddenLayers, 'options.keepProb', (v, name) =>
+      requireFraction(v, name, { openLow: true, closedHigh: true }),
+    ),
   };
 }
 

@@ -1,31 +1,53 @@
 // dnn-native: deep neural networks on the CPU at the speed of the machine's BLAS.
-export { Matrix, type DType, type FloatArray } from './matrix';
-export { RandomState, type InitScheme } from './random';
+
+export type { HiddenActivation, OptimizerName, OutputActivation } from './config';
+export { type CsvData, type CsvFeatures, type CsvOptions, loadCsv, loadCsvFeatures } from './data/csv';
+export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
 export {
-  initializeParametersDeep,
-  linearForward,
-  linearActivationForward,
-  modelForward,
+  type BinaryTask,
+  binaryTask,
+  labelCounts,
+  loadMnist,
+  type MnistData,
+  type MnistOptions,
+  mnistDataDir,
+  oneHot,
+} from './data/mnist';
+export { type DType, type FloatArray, Matrix } from './matrix';
+export {
+  type FitAsyncOptions,
+  type FitOptions,
+  type FitResult,
+  gradientCheck,
+  type Labels,
+  Model,
+  type ModelConfig,
+  type ModelOptions,
+  NonFiniteCostError,
+  type Progress,
+} from './model';
+export { costPlotPng, costPlotSvg, type PlotData, type PlotFileOptions, type PlotOptions, plotCosts } from './plot';
+export { type InitScheme, RandomState } from './random';
+export { accuracy, predict, type TrainModelOptions, trainModel } from './train';
+export {
   computeCost,
+  type Grads,
+  type InitializeOptions,
+  initializeParametersDeep,
+  type LinearActivationCache,
+  type LinearCache,
+  linearActivationBackward,
+  linearActivationForward,
   linearBackward,
+  linearForward,
+  modelBackward,
+  modelForward,
+  type Parameters,
   reluBackward,
   sigmoidBackward,
-  linearActivationBackward,
-  modelBackward,
   updateParameters,
-  type Parameters,
-  type Grads,
-  type LinearCache,
-  type LinearActivationCache,
-  type InitializeOptions,
 } from './tutorial';
-export { Model, NonFiniteCostError, gradientCheck, type ModelOptions, type ModelConfig, type Labels, type FitOptions, type FitAsyncOptions, type FitResult, type Progress } from './model';
-export type { HiddenActivation, OutputActivation, OptimizerName } from './config';
-export { trainModel, predict, accuracy, type TrainModelOptions } from './train';
-export { loadMnist, binaryTask, oneHot, labelCounts, mnistDataDir, type MnistData, type MnistOptions, type BinaryTask } from './data/mnist';
-export { loadCsv, loadCsvFeatures, type CsvData, type CsvFeatures, type CsvOptions } from './data/csv';
-export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
-export { plotCosts, costPlotPng, costPlotSvg, type PlotData, type PlotOptions, type PlotFileOptions } from './plot';
+
 import native from './binding';
 
 /** The BLAS in use: OpenBLAS's config string, the kernel it chose for this CPU, its thread count. */

@@ -15,7 +15,9 @@ export function allocate(dtype: DType, length: number, what = 'an array'): Float
     return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new RangeError(`cannot allocate ${what} of ${length} ${dtype} values (${(length * (dtype === 'float32' ? 4 : 8)).toExponential(2)} bytes): ${error.message}`);
+    throw new RangeError(
+      `cannot allocate ${what} of ${length} ${dtype} values (${(length * (dtype === 'float32' ? 4 : 8)).toExponential(2)} bytes): ${error.message}`,
+    );
   }
 }
 
@@ -56,13 +58,16 @@ export class Matrix<A extends FloatArray = FloatArray> {
 
   /** From a list of rows (the tutorial's and numpy's nesting), converted to column-major storage. */
   static fromRows(rows: readonly (readonly number[])[], dtype: DType = 'float64'): Matrix {
-    if (!Array.isArray(rows) || rows.length === 0) throw new TypeError(`rows must be a non-empty array of rows, got ${describe(rows)}`);
+    if (!Array.isArray(rows) || rows.length === 0)
+      throw new TypeError(`rows must be a non-empty array of rows, got ${describe(rows)}`);
     const cols = Array.isArray(rows[0]) ? rows[0].length : 0;
     if (cols === 0) throw new TypeError('rows[0] must be a non-empty array of numbers');
     const out = Matrix.zeros(rows.length, cols, dtype);
     rows.forEach((row, i) => {
       if (!Array.isArray(row) || row.length !== cols)
-        throw new RangeError(`rows[${i}] must be an array of ${cols} numbers, got ${Array.isArray(row) ? `${row.length} entries` : describe(row)}`);
+        throw new RangeError(
+          `rows[${i}] must be an array of ${cols} numbers, got ${Array.isArray(row) ? `${row.length} entries` : describe(row)}`,
+        );
       row.forEach((v, j) => {
         if (typeof v !== 'number') throw new TypeError(`rows[${i}][${j}] must be a number, got ${describe(v)}`);
         out.data[i + j * out.rows] = v;

@@ -6,14 +6,21 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import native, { type ActivationCode } from './binding';
 import { describe, requireDimension, requirePositiveNumber } from './checks';
-import { activationCodes, normaliseModelOptions, usesDropout, OPTIMIZER_CODES, type ModelConfig, type ModelOptions } from './config';
-import { Matrix, allocate, type DType, type FloatArray } from './matrix';
-import { RandomState, drawWeights, requireSeed, type InitScheme } from './random';
-import { readModelFile, encodeModel, writeFileAtomic } from './persist';
+import {
+  activationCodes,
+  type ModelConfig,
+  type ModelOptions,
+  normaliseModelOptions,
+  OPTIMIZER_CODES,
+  usesDropout,
+} from './config';
+import { allocate, type DType, type FloatArray, Matrix } from './matrix';
+import { encodeModel, readModelFile, writeFileAtomic } from './persist';
+import { drawWeights, type InitScheme, RandomState, requireSeed } from './random';
 import type { Parameters } from './tutorial';
 import { requireMatrix, requireShape } from './validate';
 
-export type { ModelOptions, ModelConfig } from './config';
+export type { ModelConfig, ModelOptions } from './config';
 
 /**
  * Labels: for a sigmoid output a Matrix (n_L, m) of 0/1; for softmax a one-hot Matrix (classes, m), or the class
@@ -90,7 +97,12 @@ export interface FitAsyncOptions extends FitOptions {
 }
 
 export class NonFiniteCostError extends Error {
-  constructor(readonly iteration: number, readonly epoch: number, readonly cost: number, readonly result: FitResult) {
+  constructor(
+    readonly iteration: number,
+    readonly epoch: number,
+    readonly cost: number,
+    readonly result: FitResult,
+  ) {
     super(
       `training stopped: the cost became ${cost} at iteration ${iteration}` +
         `${result.epochs > 1 ? ` (epoch ${epoch})` : ''}; the model keeps the parameters ${iteration > 0 ? `of iteration ${iteration - 1}` : 'it started with'}, ` +
@@ -156,7 +168,8 @@ export class Model {
     // np.random.seed(seed), then W_l drawn layer by layer as initializeParametersDeep does; b_l stays 0
     const rng = new RandomState(this.seed);
     const views = this.parameterViews(this.params);
-    for (let l = 1; l < this.layerDims.length; l++) views[`W${l}`].data.set(drawWeights(rng, this.layerDims[l], this.layerDims[l - 1], this.init));
+    for (let l = 1; l < this.layerDims.length; l++)
+      views[`W${l}`].data.set(drawWeights(rng, this.layerDims[l], this.layerDims[l - 1], this.init));
   }
 
   /** 'sigmoid' (binary labels) or 'softmax' (classes) */
@@ -193,14 +206,17 @@ export class Model {
   /** Copies a parameter record { W1, b1, ... } of this model's shapes and dtype into the model. */
   setParameters(parameters: Parameters): void {
     this.requireIdle('setParameters');
-    if (typeof parameters !== 'object' || parameters === null) throw new TypeError(`parameters must be a record { W1, b1, ... }, got ${describe(parameters)}`);
+    if (typeof parameters !== 'object' || parameters === null)
+      throw new TypeError(`parameters must be a record { W1, b1, ... }, got ${describe(parameters)}`);
     const views = this.parameterViews(this.params);
     for (const key of Object.keys(parameters))
-      if (/^[Wb]\d+$/.test(key) && !(key in views)) throw new RangeError(`parameters.${key}: the model has ${this.numLayers} layers (W1..W${this.numLayers})`);
+      if (/^[Wb]\d+$/.test(key) && !(key in views))
+        throw new RangeError(`parameters.${key}: the model has ${this.numLayers} layers (W1..W${this.numLayers})`);
     // check every entry before writing any
     for (const [key, view] of Object.entries(views)) {
       const given = requireMatrix(parameters[key], `parameters.${key}`);
-      if (given.dtype !== this.dtype) throw new TypeError(`parameters.${key} is ${given.dtype} but the model is ${this.dtype}`);
+      if (given.dtype !== this.dtype)
+        throw new TypeError(`parameters.${key} is ${given.dtype} but the model is ${this.dtype}`);
       requireShape(given, `parameters.${key}`, view.rows, view.cols);
     }
     for (const [key, view] of Object.entries(views)) view.data.set(parameters[key].data);
@@ -209,8 +225,10 @@ export class Model {
   /** Copies a flat parameter buffer (the layout of flatParameters) into the model. */
   setFlatParameters(values: FloatArray): void {
     this.requireIdle('setFlatParameters');
-    if (!(values instanceof Float32Array || values instanceof Float64Array)) throw new TypeError(`values must be a Float32Array or Float64Array, got ${describe(values)}`);
-    if (values.length !== this.paramCount) throw new RangeError(`values has ${values.length} elements, expected ${this.paramCount}`);
+    if (!(values instanceof Float32Array || values instanceof Float64Array))
+      throw new TypeError(`values must be a Float32Array or Float64Array, got ${describe(values)}`);
+    if (values.length !== this.paramCount)
+      throw new RangeError(`values has ${values.length} elements, expected ${this.paramCount}`);
     this.params.set(values);
   }
 
@@ -218,7 +236,8 @@ export class Model {
     const out: Parameters = {};
     let offset = 0;
     for (let l = 1; l < this.layerDims.length; l++) {
-      const n = this.layerDims[l], nPrev = this.layerDims[l - 1];
+      const n = this.layerDims[l],
+        nPrev = this.layerDims[l - 1];
       out[`W${l}`] = new Matrix(n, nPrev, buffer.subarray(offset, offset + n * nPrev));
       offset += n * nPrev;
       out[`b${l}`] = new Matrix(n, 1, buffer.subarray(offset, offset + n));
@@ -267,25 +286,40 @@ export class Model {
 
   private checkInputs(X: Matrix): void {
     requireMatrix(X, 'X');
-    if (X.dtype !== this.dtype) throw new TypeError(`X is ${X.dtype} but the model is ${this.dtype}; convert with X.astype('${this.dtype}')`);
-    requireShape(X, 'X', this.inputSize, X.cols, `(the model takes ${this.inputSize} features per example, one column each)`);
+    if (X.dtype !== this.dtype)
+      throw new TypeError(`X is ${X.dtype} but the model is ${this.dtype}; convert with X.astype('${this.dtype}')`);
+    requireShape(
+      X,
+      'X',
+      this.inputSize,
+      X.cols,
+      `(the model takes ${this.inputSize} features per example, one column each)`,
+    );
   }
 
   /** The label matrix (n_L, m) the network trains on: Y itself when it already is one, else one-hot of class indices. */
   private targets(X: Matrix, Y: Labels): Matrix {
     this.checkInputs(X);
-    const m = X.cols, classes = this.outputSize;
+    const m = X.cols,
+      classes = this.outputSize;
     if (this.output === 'softmax' && !(Y instanceof Matrix && Y.rows === classes && classes > 1)) {
       // class indices: a (1, m) Matrix, a numeric typed array or a number[]
       if (Y instanceof Matrix && Y.rows !== 1) requireShape(Y, 'Y', classes, m, '(one-hot) or (1, m) class indices');
-      const numericView = ArrayBuffer.isView(Y) && !(Y instanceof DataView) && !(Y instanceof BigInt64Array) && !(Y instanceof BigUint64Array);
-      if (!(Y instanceof Matrix) && !Array.isArray(Y) && !numericView) throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
+      const numericView =
+        ArrayBuffer.isView(Y) &&
+        !(Y instanceof DataView) &&
+        !(Y instanceof BigInt64Array) &&
+        !(Y instanceof BigUint64Array);
+      if (!(Y instanceof Matrix) && !Array.isArray(Y) && !numericView)
+        throw new TypeError(`Y must be a Matrix, a typed array or an array of class indices, got ${describe(Y)}`);
       const indices: ArrayLike<number> = Y instanceof Matrix ? Y.data : Y;
-      if (indices.length !== m) throw new RangeError(`Y has ${indices.length} class indices, expected one per example of X (${m})`);
+      if (indices.length !== m)
+        throw new RangeError(`Y has ${indices.length} class indices, expected one per example of X (${m})`);
       const oneHot = Matrix.zeros(classes, m, this.dtype);
       for (let j = 0; j < m; j++) {
         const k = indices[j];
-        if (!Number.isInteger(k) || k < 0 || k >= classes) throw new RangeError(`Y must hold class indices from 0 to ${classes - 1}; Y[${j}] is ${k}`);
+        if (!Number.isInteger(k) || k < 0 || k >= classes)
+          throw new RangeError(`Y must hold class indices from 0 to ${classes - 1}; Y[${j}] is ${k}`);
         oneHot.data[k + j * classes] = 1;
       }
       return oneHot;
@@ -296,7 +330,10 @@ export class Model {
     requireShape(labels, 'Y', this.outputSize, m, '(one column of labels per example of X)');
     const y = labels.data;
     for (let i = 0; i < y.length; i++) {
-      if (y[i] !== 0 && y[i] !== 1) throw new RangeError(`Y must hold labels 0 or 1; Y[${i % labels.rows}][${Math.floor(i / labels.rows)}] is ${y[i]}`);
+      if (y[i] !== 0 && y[i] !== 1)
+        throw new RangeError(
+          `Y must hold labels 0 or 1; Y[${i % labels.rows}][${Math.floor(i / labels.rows)}] is ${y[i]}`,
+        );
     }
     if (this.output === 'softmax') {
       for (let j = 0; j < m; j++) {
@@ -325,20 +362,28 @@ export class Model {
   }
 
   private planFit(X: Matrix, labels: Labels, options: FitOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options must be an object, got ${describe(options)}`);
     const Y = this.targets(X, labels);
     const m = X.cols;
     const learningRate = requirePositiveNumber(options.learningRate ?? 0.0075, 'options.learningRate');
     const decayRate = options.decayRate ?? 0;
-    if (typeof decayRate !== 'number') throw new TypeError(`options.decayRate must be a number, got ${describe(decayRate)}`);
-    if (!Number.isFinite(decayRate) || decayRate < 0) throw new RangeError(`options.decayRate must be a finite number >= 0, got ${decayRate}`);
+    if (typeof decayRate !== 'number')
+      throw new TypeError(`options.decayRate must be a number, got ${describe(decayRate)}`);
+    if (!Number.isFinite(decayRate) || decayRate < 0)
+      throw new RangeError(`options.decayRate must be a finite number >= 0, got ${decayRate}`);
     const decayEvery = requireDimension(options.decayEvery ?? 1, 'options.decayEvery');
     const miniBatch = options.batchSize !== undefined && requireDimension(options.batchSize, 'options.batchSize') < m;
     const batchSize = miniBatch ? (options.batchSize as number) : m;
     if (!miniBatch && options.epochs !== undefined && options.iterations !== undefined)
       throw new TypeError('options: give iterations or epochs for full-batch training, not both');
-    const epochs = miniBatch ? (options.epochs === undefined ? 10 : requireDimension(options.epochs, 'options.epochs')) : 1;
-    if (miniBatch && options.iterations !== undefined) throw new TypeError('options.iterations is for full-batch training; with batchSize give epochs');
+    const epochs = miniBatch
+      ? options.epochs === undefined
+        ? 10
+        : requireDimension(options.epochs, 'options.epochs')
+      : 1;
+    if (miniBatch && options.iterations !== undefined)
+      throw new TypeError('options.iterations is for full-batch training; with batchSize give epochs');
     const batchesPerEpoch = Math.ceil(m / batchSize);
     const iterations = miniBatch
       ? epochs * batchesPerEpoch
@@ -349,39 +394,95 @@ export class Model {
           : 3000;
     const costEvery = requireDimension(options.costEvery ?? 100, 'options.costEvery');
     const shuffle = miniBatch && (options.shuffle ?? true);
-    if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean') throw new TypeError(`options.shuffle must be a boolean, got ${describe(options.shuffle)}`);
+    if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean')
+      throw new TypeError(`options.shuffle must be a boolean, got ${describe(options.shuffle)}`);
     const seed = options.seed === undefined ? 0 : requireSeed(options.seed, 'options.seed');
-    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`options.onProgress must be a function, got ${describe(options.onProgress)}`);
-    const progressEvery = options.progressEvery === undefined ? 0 : requireDimension(options.progressEvery, 'options.progressEvery');
-    return { Y, m, learningRate, decayRate, decayEvery, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress: options.onProgress, progressEvery };
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+      throw new TypeError(`options.onProgress must be a function, got ${describe(options.onProgress)}`);
+    const progressEvery =
+      options.progressEvery === undefined ? 0 : requireDimension(options.progressEvery, 'options.progressEvery');
+    return {
+      Y,
+      m,
+      learningRate,
+      decayRate,
+      decayEvery,
+      miniBatch,
+      batchSize,
+      epochs,
+      batchesPerEpoch,
+      iterations,
+      costEvery,
+      shuffle,
+      seed,
+      onProgress: options.onProgress,
+      progressEvery,
+    };
   }
 
   private runFit(X: Matrix, Y: Matrix, plan: ReturnType<Model['planFit']>, hooks: InternalFitHooks): FitResult {
-    const { m, learningRate, decayRate, decayEvery, miniBatch, batchSize, epochs, batchesPerEpoch, iterations, costEvery, shuffle, seed, onProgress, progressEvery } = plan;
+    const {
+      m,
+      learningRate,
+      decayRate,
+      decayEvery,
+      miniBatch,
+      batchSize,
+      epochs,
+      batchesPerEpoch,
+      iterations,
+      costEvery,
+      shuffle,
+      seed,
+      onProgress,
+      progressEvery,
+    } = plan;
     const network = this.networkFor(batchSize);
     // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
-    const rateAt = (t: number) => (decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery)));
+    const rateAt = (t: number) =>
+      decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery));
     if (this.masks !== null) network.reseedDropout(seed);
-    const n0 = this.inputSize, nL = this.outputSize;
+    const n0 = this.inputSize,
+      nL = this.outputSize;
     // Everything a step touches is set up here, before the loop: shuffled copies and the batch views into them.
     const sourceX = shuffle ? allocate(this.dtype, X.data.length) : X.data;
     const sourceY = shuffle ? allocate(this.dtype, Y.data.length) : Y.data;
     const order = shuffle ? new Uint32Array(m) : null;
     const shuffler = shuffle ? new RandomState(seed) : null;
     const stepCosts = new Float64Array(miniBatch ? 1 : MAX_STEPS_PER_CALL);
-    const batchX: FloatArray[] = [], batchY: FloatArray[] = [], batchM: number[] = [];
+    const batchX: FloatArray[] = [],
+      batchY: FloatArray[] = [],
+      batchM: number[] = [];
     for (let start = 0; start < m; start += batchSize) {
       const end = Math.min(m, start + batchSize);
       batchX.push(sourceX.subarray(start * n0, end * n0));
       batchY.push(sourceY.subarray(start * nL, end * nL));
       batchM.push(end - start);
     }
-    const result: FitResult = { costs: [], costAt: [], iterations: 0, epochs: 0, elapsedMs: 0, examplesPerSecond: 0, aborted: false };
+    const result: FitResult = {
+      costs: [],
+      costAt: [],
+      iterations: 0,
+      epochs: 0,
+      elapsedMs: 0,
+      examplesPerSecond: 0,
+      aborted: false,
+    };
     const started = performance.now();
-    let examples = 0, lastCost = NaN;
+    let examples = 0,
+      lastCost = NaN;
     const report = (iteration: number, epoch: number, epochCost?: number) => {
       if (onProgress !== undefined)
-        onProgress({ iteration, totalIterations: iterations, epoch, epochs, cost: lastCost, examples, elapsedMs: performance.now() - started, ...(epochCost === undefined ? {} : { epochCost }) });
+        onProgress({
+          iteration,
+          totalIterations: iterations,
+          epoch,
+          epochs,
+          cost: lastCost,
+          examples,
+          elapsedMs: performance.now() - started,
+          ...(epochCost === undefined ? {} : { epochCost }),
+        });
     };
     const finish = () => {
       network.syncParameters();
@@ -399,7 +500,8 @@ export class Model {
         // Full batch: the batch never changes, so runs of steps go to the network in one call (trainSteps), cut
         // wherever JavaScript has something to do: a cost to record, a progress report, a learning-rate change,
         // and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly.
-        const events = (i: number) => i % costEvery === 0 || i === iterations - 1 || (progressEvery > 0 && (i + 1) % progressEvery === 0);
+        const events = (i: number) =>
+          i % costEvery === 0 || i === iterations - 1 || (progressEvery > 0 && (i + 1) % progressEvery === 0);
         let i = 0;
         while (i < iterations) {
           if (hooks.shouldStop?.()) {
@@ -408,7 +510,13 @@ export class Model {
           }
           let last = i;
           const rate = rateAt(i);
-          while (!events(last) && last + 1 < iterations && last - i + 1 < MAX_STEPS_PER_CALL && rateAt(last + 1) === rate) last++;
+          while (
+            !events(last) &&
+            last + 1 < iterations &&
+            last - i + 1 < MAX_STEPS_PER_CALL &&
+            rateAt(last + 1) === rate
+          )
+            last++;
           const count = last - i + 1;
           const completed = network.trainSteps(batchX[0], batchY[0], m, rate, count, stepCosts);
           examples += completed * m;
@@ -465,9 +573,13 @@ export class Model {
   }
 
   /** Forward passes over X in chunks of the workspace's capacity; calls visit(chunkStart, chunkColumns, AL view, network). */
-  private forEachChunk(X: Matrix, visit: (start: number, columns: number, output: FloatArray, network: InstanceType<typeof native.Network>) => void): void {
+  private forEachChunk(
+    X: Matrix,
+    visit: (start: number, columns: number, output: FloatArray, network: InstanceType<typeof native.Network>) => void,
+  ): void {
     const network = this.networkFor(this.capacity > 0 ? this.capacity : Math.min(X.cols, DEFAULT_PREDICT_CAPACITY));
-    const n0 = this.inputSize, nL = this.outputSize;
+    const n0 = this.inputSize,
+      nL = this.outputSize;
     // The last layer's activations sit after A_1 .. A_{L-1} in the workspace (native/kernels/network.hpp).
     let outputOffset = 0;
     for (let l = 1; l < this.numLayers; l++) outputOffset += this.layerDims[l] * this.capacity;
@@ -499,7 +611,8 @@ export class Model {
       for (let i = 0; i < p.length; i++) p[i] = p[i] > 0.5 ? 1 : 0;
       return probabilities;
     }
-    const classes = this.outputSize, out = Matrix.zeros(1, X.cols, this.dtype);
+    const classes = this.outputSize,
+      out = Matrix.zeros(1, X.cols, this.dtype);
     for (let j = 0; j < X.cols; j++) out.data[j] = argmax(p, j * classes, classes);
     return out;
   }
@@ -508,8 +621,10 @@ export class Model {
   evaluate(X: Matrix, Y: Labels): { cost: number; accuracy: number } {
     this.requireIdle('evaluate');
     const targets = this.targets(X, Y);
-    const nL = this.outputSize, softmax = this.output === 'softmax';
-    let costSum = 0, correct = 0;
+    const nL = this.outputSize,
+      softmax = this.output === 'softmax';
+    let costSum = 0,
+      correct = 0;
     this.forEachChunk(X, (start, columns, output, network) => {
       const labels = targets.data.subarray(start * nL, (start + columns) * nL);
       costSum += network.cost(labels, columns, false) * columns;
@@ -528,16 +643,25 @@ export class Model {
    * dropout off) and grad from backpropagation. Runs on a float64 copy of the model; `maxParameters` checks an
    * evenly spaced subset of a large model's parameters. Below about 1e-7 means the gradients are right.
    */
-  gradientCheck(X: Matrix, Y: Labels, options: { epsilon?: number; maxParameters?: number } = {}): { difference: number; checked: number } {
+  gradientCheck(
+    X: Matrix,
+    Y: Labels,
+    options: { epsilon?: number; maxParameters?: number } = {},
+  ): { difference: number; checked: number } {
     this.requireIdle('gradientCheck');
-    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { epsilon, maxParameters }, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options must be an object { epsilon, maxParameters }, got ${describe(options)}`);
     const targets = this.targets(X, Y);
     const epsilon = requirePositiveNumber(options.epsilon ?? 1e-7, 'options.epsilon');
-    const maxParameters = options.maxParameters === undefined ? this.paramCount : requireDimension(options.maxParameters, 'options.maxParameters');
+    const maxParameters =
+      options.maxParameters === undefined
+        ? this.paramCount
+        : requireDimension(options.maxParameters, 'options.maxParameters');
     const twin = new Model({ ...this.config, hiddenActivation: this.config.hiddenActivations, dtype: 'float64' });
     twin.params.set(this.params);
     const m = X.cols;
-    const x = X.astype('float64').data, y = targets.astype('float64').data;
+    const x = X.astype('float64').data,
+      y = targets.astype('float64').data;
     const network = twin.networkFor(m);
     const theta = twin.params;
     network.forward(x, m, false);
@@ -547,7 +671,10 @@ export class Model {
       return network.cost(y, m, true);
     };
     const stride = Math.max(1, Math.floor(this.paramCount / maxParameters));
-    let diff = 0, gradNorm = 0, approxNorm = 0, checked = 0;
+    let diff = 0,
+      gradNorm = 0,
+      approxNorm = 0,
+      checked = 0;
     for (let i = 0; i < this.paramCount && checked < maxParameters; i += stride, checked++) {
       const saved = theta[i];
       theta[i] = saved + epsilon;
@@ -555,7 +682,8 @@ export class Model {
       theta[i] = saved - epsilon;
       const minus = cost();
       theta[i] = saved;
-      const approx = (plus - minus) / (2 * epsilon), grad = twin.grads[i];
+      const approx = (plus - minus) / (2 * epsilon),
+        grad = twin.grads[i];
       diff += (grad - approx) ** 2;
       gradNorm += grad * grad;
       approxNorm += approx * approx;
@@ -572,10 +700,12 @@ export class Model {
   fitAsync(X: Matrix, Y: Labels, options: FitAsyncOptions = {}): Promise<FitResult> {
     try {
       this.requireIdle('fitAsync');
-      if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+      if (typeof options !== 'object' || options === null)
+        throw new TypeError(`options must be an object, got ${describe(options)}`);
       const { signal, onProgress, blasThreads, ...fitOptions } = options;
       const plan = this.planFit(X, Y, { ...fitOptions, onProgress });
-      if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+      if (signal !== undefined && !(signal instanceof AbortSignal))
+        throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
       if (blasThreads !== undefined && requireDimension(blasThreads, 'options.blasThreads') > 1024)
         throw new RangeError(`options.blasThreads must be at most 1024, got ${blasThreads}`);
       if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -585,7 +715,14 @@ export class Model {
     }
   }
 
-  private startWorker(X: Matrix, Y: Matrix, fitOptions: FitOptions, onProgress: FitOptions['onProgress'], signal: AbortSignal | undefined, blasThreads: number | undefined): Promise<FitResult> {
+  private startWorker(
+    X: Matrix,
+    Y: Matrix,
+    fitOptions: FitOptions,
+    onProgress: FitOptions['onProgress'],
+    signal: AbortSignal | undefined,
+    blasThreads: number | undefined,
+  ): Promise<FitResult> {
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     if (this.network !== null) this.adamStep = this.network.step;
     const job = {
@@ -625,27 +762,39 @@ export class Model {
           }
         } else if (message.type === 'done') {
           const result: FitResult = message.result;
-          settle(message.state, () => (result.aborted && signal?.aborted ? reject(abortReason(signal)) : resolve(result)));
+          settle(message.state, () =>
+            result.aborted && signal?.aborted ? reject(abortReason(signal)) : resolve(result),
+          );
         } else if (message.type === 'error') {
           const d = message.diverged;
-          settle(message.state, () => reject(d ? new NonFiniteCostError(d.iteration, d.epoch, d.cost, d.result) : Object.assign(new Error(message.message), { name: message.name })));
+          settle(message.state, () =>
+            reject(
+              d
+                ? new NonFiniteCostError(d.iteration, d.epoch, d.cost, d.result)
+                : Object.assign(new Error(message.message), { name: message.name }),
+            ),
+          );
         }
       });
       worker.on('error', (error) => settle(null, () => reject(error)));
-      worker.on('exit', (code) => settle(null, () => reject(new Error(`fitAsync: the training worker exited (code ${code}) before finishing`))));
+      worker.on('exit', (code) =>
+        settle(null, () => reject(new Error(`fitAsync: the training worker exited (code ${code}) before finishing`))),
+      );
     });
   }
 
   /** Writes the model to `file` (the format in lib/persist.ts), atomically: a temporary file, then a rename. */
   save(file: string): void {
     this.requireIdle('save');
-    if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
+    if (typeof file !== 'string' || file.length === 0)
+      throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
     writeFileAtomic(file, encodeModel(this.config, this.params));
   }
 
   /** Reads a model written by save(); a missing, truncated, corrupt or foreign file gets an Error naming it and the problem. */
   static load(file: string): Model {
-    if (typeof file !== 'string' || file.length === 0) throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
+    if (typeof file !== 'string' || file.length === 0)
+      throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
     const { config, params } = readModelFile(file);
     let model: Model;
     try {
@@ -678,7 +827,6 @@ export class Model {
     this.adamStep = state.adamStep;
     if (this.network !== null) this.network.step = state.adamStep;
   }
-
 }
 
 // The default OpenBLAS thread policy of fitAsync: one training keeps the process's setting; from the second
@@ -724,7 +872,12 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /** gradient_check_n, as the course names it: `model.gradientCheck(X, Y, options)`. */
-export function gradientCheck(model: Model, X: Matrix, Y: Labels, options: { epsilon?: number; maxParameters?: number } = {}): { difference: number; checked: number } {
+export function gradientCheck(
+  model: Model,
+  X: Matrix,
+  Y: Labels,
+  options: { epsilon?: number; maxParameters?: number } = {},
+): { difference: number; checked: number } {
   if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
   return model.gradientCheck(X, Y, options);
 }

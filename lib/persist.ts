@@ -66,9 +66,13 @@ export function writeFileAtomic(target: string, contents: Buffer): void {
 /** Reads and checks a model file; every failure names the file and what is wrong with it. */
 export function decodeModel(file: Buffer, where: string): { config: ModelConfig; params: FloatArray } {
   const bad = (why: string) => new Error(`${where}: ${why}`);
-  if (file.length < 16 || file.toString('latin1', 0, 8) !== MODEL_MAGIC) throw bad('not a dnn-native model file (no DNNMODEL signature)');
+  if (file.length < 16 || file.toString('latin1', 0, 8) !== MODEL_MAGIC)
+    throw bad('not a dnn-native model file (no DNNMODEL signature)');
   const version = file.readUInt32LE(8);
-  if (version !== MODEL_FORMAT_VERSION) throw bad(`model format version ${version} is not supported (this dnn-native reads version ${MODEL_FORMAT_VERSION})`);
+  if (version !== MODEL_FORMAT_VERSION)
+    throw bad(
+      `model format version ${version} is not supported (this dnn-native reads version ${MODEL_FORMAT_VERSION})`,
+    );
   const headerLength = file.readUInt32LE(12);
   if (16 + headerLength > file.length) throw bad('truncated: the header runs past the end of the file');
   let header: ModelFileHeader;
@@ -78,20 +82,25 @@ export function decodeModel(file: Buffer, where: string): { config: ModelConfig;
     throw bad('corrupt: the header is not valid JSON');
   }
   const dims = header.layerDims;
-  if (!Array.isArray(dims) || dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('corrupt: layerDims in the header is not a list of positive integers');
-  if (header.dtype !== 'float32' && header.dtype !== 'float64') throw bad(`corrupt: unknown dtype ${JSON.stringify(header.dtype)}`);
+  if (!Array.isArray(dims) || dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d > 0))
+    throw bad('corrupt: layerDims in the header is not a list of positive integers');
+  if (header.dtype !== 'float32' && header.dtype !== 'float64')
+    throw bad(`corrupt: unknown dtype ${JSON.stringify(header.dtype)}`);
   let expected: number;
   try {
     expected = native.parameterCount(dims);
   } catch (error) {
     throw bad(`corrupt: layerDims in the header is not a network this version can hold (${(error as Error).message})`);
   }
-  if (header.parameterCount !== expected) throw bad(`corrupt: parameterCount ${header.parameterCount} does not match layerDims (${expected})`);
+  if (header.parameterCount !== expected)
+    throw bad(`corrupt: parameterCount ${header.parameterCount} does not match layerDims (${expected})`);
   const width = header.dtype === 'float32' ? 4 : 8;
   const dataOffset = Math.ceil((16 + headerLength) / 8) * 8;
   const available = file.length - dataOffset;
-  if (available < expected * width) throw bad(`truncated: ${Math.max(0, available)} bytes of parameters, expected ${expected * width}`);
-  if (available > expected * width) throw bad(`corrupt: ${available - expected * width} unexpected bytes after the parameters`);
+  if (available < expected * width)
+    throw bad(`truncated: ${Math.max(0, available)} bytes of parameters, expected ${expected * width}`);
+  if (available > expected * width)
+    throw bad(`corrupt: ${available - expected * width} unexpected bytes after the parameters`);
   // Copy into a fresh, aligned buffer (the file buffer may be a slice of a pooled one).
   const bytes = new Uint8Array(expected * width);
   bytes.set(file.subarray(dataOffset, dataOffset + expected * width));
@@ -107,7 +116,9 @@ export function readModelFile(file: string): { config: ModelConfig; params: Floa
     contents = fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: no such model file` : `${file}: cannot read (${(error as Error).message})`);
+    throw new Error(
+      code === 'ENOENT' ? `${file}: no such model file` : `${file}: cannot read (${(error as Error).message})`,
+    );
   }
   return decodeModel(contents, file);
 }

@@ -45,7 +45,13 @@ const BLACK: Rgb = [0, 0, 0];
 const GRID: Rgb = [225, 225, 225];
 const TEXT: Rgb = [40, 40, 40];
 // The usual categorical palette (matplotlib's first colours): blue, orange, green, red, purple.
-const SERIES_COLOURS: Rgb[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189]];
+const SERIES_COLOURS: Rgb[] = [
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Input
@@ -62,7 +68,9 @@ function requireFinite(value: unknown, name: string): number {
 
 function normaliseSeries(data: PlotData): PlotSeries[] {
   if (!Array.isArray(data) || data.length === 0)
-    throw new TypeError(`costs must be a non-empty array of numbers, of {x, y} points or of series, got ${describe(data)}`);
+    throw new TypeError(
+      `costs must be a non-empty array of numbers, of {x, y} points or of series, got ${describe(data)}`,
+    );
   const first: unknown = data[0];
   if (typeof first === 'number') {
     return [{ points: (data as readonly unknown[]).map((y, i) => ({ x: i, y: requireFinite(y, `costs[${i}]`) })) }];
@@ -78,7 +86,8 @@ function normaliseSeries(data: PlotData): PlotSeries[] {
       throw new TypeError(`costs[${k}] must be a series {name?, points}, got ${describe(s)}`);
     const series = s as PlotSeries;
     if (series.points.length === 0) throw new RangeError(`costs[${k}].points must not be empty`);
-    if (series.name !== undefined && typeof series.name !== 'string') throw new TypeError(`costs[${k}].name must be a string, got ${describe(series.name)}`);
+    if (series.name !== undefined && typeof series.name !== 'string')
+      throw new TypeError(`costs[${k}].name must be a string, got ${describe(series.name)}`);
     return { name: series.name, points: checkPoints(series.points, `costs[${k}].points`) };
   });
 }
@@ -123,7 +132,12 @@ function niceStep(span: number, target: number): number {
 }
 
 /** The axis range and tick values covering [min, max], widened when the data has no extent. */
-function niceAxis(min: number, max: number, target: number, integers: boolean): { lo: number; hi: number; ticks: number[]; step: number } {
+function niceAxis(
+  min: number,
+  max: number,
+  target: number,
+  integers: boolean,
+): { lo: number; hi: number; ticks: number[]; step: number } {
   if (max - min <= Math.abs(max) * 1e-12 || max === min) {
     const pad = integers ? 1 : Math.abs(max) > 0 ? Math.abs(max) * 0.1 : 1;
     min -= pad;
@@ -180,7 +194,8 @@ function wrapText(text: string, maxChars: number, maxLines: number): string[] {
 }
 
 function layout(data: PlotData, options: PlotOptions): Layout {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
   const input = normaliseSeries(data);
   const width = requireSize(options.width, 'width', 800);
   const height = requireSize(options.height, 'height', 500);
@@ -193,11 +208,17 @@ function layout(data: PlotData, options: PlotOptions): Layout {
   const xLabel = text(options.xLabel, 'xLabel', 'iteration');
   const yLabel = text(options.yLabel, 'yLabel', 'cost');
 
-  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
-  for (const s of input) for (const p of s.points) {
-    xMin = Math.min(xMin, p.x); xMax = Math.max(xMax, p.x);
-    yMin = Math.min(yMin, p.y); yMax = Math.max(yMax, p.y);
-  }
+  let xMin = Infinity,
+    xMax = -Infinity,
+    yMin = Infinity,
+    yMax = -Infinity;
+  for (const s of input)
+    for (const p of s.points) {
+      xMin = Math.min(xMin, p.x);
+      xMax = Math.max(xMax, p.x);
+      yMin = Math.min(yMin, p.y);
+      yMax = Math.max(yMax, p.y);
+    }
   const xIntegers = input.every((s) => s.points.every((p) => Number.isInteger(p.x)));
   const yAxis = niceAxis(yMin, yMax, Math.max(2, Math.min(8, Math.floor((height - 120) / 50))), false);
   const yTickLabels = formatTicks(yAxis.ticks, yAxis.step);
@@ -223,7 +244,12 @@ function layout(data: PlotData, options: PlotOptions): Layout {
   const xToPixel = (x: number) => plot.left + ((x - xAxis.lo) / (xAxis.hi - xAxis.lo)) * (plot.right - plot.left);
   const yToPixel = (y: number) => plot.bottom - ((y - yAxis.lo) / (yAxis.hi - yAxis.lo)) * (plot.bottom - plot.top);
   return {
-    width, height, titleLines, xLabel, yLabel, plot,
+    width,
+    height,
+    titleLines,
+    xLabel,
+    yLabel,
+    plot,
     xTicks: xAxis.ticks.map((v, i) => ({ value: v, label: xTickLabels[i], at: xToPixel(v) })),
     yTicks: yAxis.ticks.map((v, i) => ({ value: v, label: yTickLabels[i], at: yToPixel(v) })),
     series: input.map((s, k) => ({
@@ -251,7 +277,7 @@ const GLYPHS: Record<string, string> = {
   '!': '..#../..#../..#../..#../..#../...../..#..',
   '"': '.#.#./.#.#./...../...../...../...../.....',
   '#': '.#.#./.#.#./#####/.#.#./#####/.#.#./.#.#.',
-  '$': '..#../.####/#.#../.###./..#.#/####./..#..',
+  $: '..#../.####/#.#../.###./..#.#/####./..#..',
   '%': '##.../##..#/...#./..#../.#.../#..##/...##',
   '&': '.##../#..#./#.#../.#.../#.#.#/#..#./.##.#',
   "'": '..#../..#../...../...../...../...../.....',
@@ -280,64 +306,64 @@ const GLYPHS: Record<string, string> = {
   '>': '.#.../..#../...#./....#/...#./..#../.#...',
   '?': '.###./#...#/....#/...#./..#../...../..#..',
   '@': '.###./#...#/....#/.##.#/#.#.#/#.#.#/.###.',
-  'A': '.###./#...#/#...#/#####/#...#/#...#/#...#',
-  'B': '####./#...#/#...#/####./#...#/#...#/####.',
-  'C': '.###./#...#/#..../#..../#..../#...#/.###.',
-  'D': '###../#..#./#...#/#...#/#...#/#..#./###..',
-  'E': '#####/#..../#..../####./#..../#..../#####',
-  'F': '#####/#..../#..../####./#..../#..../#....',
-  'G': '.###./#...#/#..../#.###/#...#/#...#/.####',
-  'H': '#...#/#...#/#...#/#####/#...#/#...#/#...#',
-  'I': '.###./..#../..#../..#../..#../..#../.###.',
-  'J': '..###/...#./...#./...#./...#./#..#./.##..',
-  'K': '#...#/#..#./#.#../##.../#.#../#..#./#...#',
-  'L': '#..../#..../#..../#..../#..../#..../#####',
-  'M': '#...#/##.##/#.#.#/#.#.#/#...#/#...#/#...#',
-  'N': '#...#/#...#/##..#/#.#.#/#..##/#...#/#...#',
-  'O': '.###./#...#/#...#/#...#/#...#/#...#/.###.',
-  'P': '####./#...#/#...#/####./#..../#..../#....',
-  'Q': '.###./#...#/#...#/#...#/#.#.#/#..#./.##.#',
-  'R': '####./#...#/#...#/####./#.#../#..#./#...#',
-  'S': '.####/#..../#..../.###./....#/....#/####.',
-  'T': '#####/..#../..#../..#../..#../..#../..#..',
-  'U': '#...#/#...#/#...#/#...#/#...#/#...#/.###.',
-  'V': '#...#/#...#/#...#/#...#/#...#/.#.#./..#..',
-  'W': '#...#/#...#/#...#/#.#.#/#.#.#/#.#.#/.#.#.',
-  'X': '#...#/#...#/.#.#./..#../.#.#./#...#/#...#',
-  'Y': '#...#/#...#/#...#/.#.#./..#../..#../..#..',
-  'Z': '#####/....#/...#./..#../.#.../#..../#####',
+  A: '.###./#...#/#...#/#####/#...#/#...#/#...#',
+  B: '####./#...#/#...#/####./#...#/#...#/####.',
+  C: '.###./#...#/#..../#..../#..../#...#/.###.',
+  D: '###../#..#./#...#/#...#/#...#/#..#./###..',
+  E: '#####/#..../#..../####./#..../#..../#####',
+  F: '#####/#..../#..../####./#..../#..../#....',
+  G: '.###./#...#/#..../#.###/#...#/#...#/.####',
+  H: '#...#/#...#/#...#/#####/#...#/#...#/#...#',
+  I: '.###./..#../..#../..#../..#../..#../.###.',
+  J: '..###/...#./...#./...#./...#./#..#./.##..',
+  K: '#...#/#..#./#.#../##.../#.#../#..#./#...#',
+  L: '#..../#..../#..../#..../#..../#..../#####',
+  M: '#...#/##.##/#.#.#/#.#.#/#...#/#...#/#...#',
+  N: '#...#/#...#/##..#/#.#.#/#..##/#...#/#...#',
+  O: '.###./#...#/#...#/#...#/#...#/#...#/.###.',
+  P: '####./#...#/#...#/####./#..../#..../#....',
+  Q: '.###./#...#/#...#/#...#/#.#.#/#..#./.##.#',
+  R: '####./#...#/#...#/####./#.#../#..#./#...#',
+  S: '.####/#..../#..../.###./....#/....#/####.',
+  T: '#####/..#../..#../..#../..#../..#../..#..',
+  U: '#...#/#...#/#...#/#...#/#...#/#...#/.###.',
+  V: '#...#/#...#/#...#/#...#/#...#/.#.#./..#..',
+  W: '#...#/#...#/#...#/#.#.#/#.#.#/#.#.#/.#.#.',
+  X: '#...#/#...#/.#.#./..#../.#.#./#...#/#...#',
+  Y: '#...#/#...#/#...#/.#.#./..#../..#../..#..',
+  Z: '#####/....#/...#./..#../.#.../#..../#####',
   '[': '.###./.#.../.#.../.#.../.#.../.#.../.###.',
   '\\': '...../#..../.#.../..#../...#./....#/.....',
   ']': '.###./...#./...#./...#./...#./...#./.###.',
   '^': '..#../.#.#./#...#/...../...../...../.....',
-  '_': '...../...../...../...../...../...../#####',
+  _: '...../...../...../...../...../...../#####',
   '`': '.#.../..#../...../...../...../...../.....',
-  'a': '...../...../.###./....#/.####/#...#/.####',
-  'b': '#..../#..../#.##./##..#/#...#/#...#/####.',
-  'c': '...../...../.###./#..../#..../#...#/.###.',
-  'd': '....#/....#/.##.#/#..##/#...#/#...#/.####',
-  'e': '...../...../.###./#...#/#####/#..../.###.',
-  'f': '..##./.#..#/.#.../###../.#.../.#.../.#...',
-  'g': '...../...../.####/#...#/#...#/#...#/.####/....#/.###.',
-  'h': '#..../#..../#.##./##..#/#...#/#...#/#...#',
-  'i': '..#../...../.##../..#../..#../..#../.###.',
-  'j': '...#./...../..##./...#./...#./...#./...#./#..#./.##..',
-  'k': '#..../#..../#..#./#.#../##.../#.#../#..#.',
-  'l': '.##../..#../..#../..#../..#../..#../.###.',
-  'm': '...../...../##.#./#.#.#/#.#.#/#.#.#/#.#.#',
-  'n': '...../...../#.##./##..#/#...#/#...#/#...#',
-  'o': '...../...../.###./#...#/#...#/#...#/.###.',
-  'p': '...../...../####./#...#/#...#/#...#/####./#..../#....',
-  'q': '...../...../.####/#...#/#...#/#...#/.####/....#/....#',
-  'r': '...../...../#.##./##..#/#..../#..../#....',
-  's': '...../...../.####/#..../.###./....#/####.',
-  't': '.#.../.#.../###../.#.../.#.../.#..#/..##.',
-  'u': '...../...../#...#/#...#/#...#/#..##/.##.#',
-  'v': '...../...../#...#/#...#/#...#/.#.#./..#..',
-  'w': '...../...../#...#/#...#/#.#.#/#.#.#/.#.#.',
-  'x': '...../...../#...#/.#.#./..#../.#.#./#...#',
-  'y': '...../...../#...#/#...#/#...#/#...#/.####/....#/.###.',
-  'z': '...../...../#####/...#./..#../.#.../#####',
+  a: '...../...../.###./....#/.####/#...#/.####',
+  b: '#..../#..../#.##./##..#/#...#/#...#/####.',
+  c: '...../...../.###./#..../#..../#...#/.###.',
+  d: '....#/....#/.##.#/#..##/#...#/#...#/.####',
+  e: '...../...../.###./#...#/#####/#..../.###.',
+  f: '..##./.#..#/.#.../###../.#.../.#.../.#...',
+  g: '...../...../.####/#...#/#...#/#...#/.####/....#/.###.',
+  h: '#..../#..../#.##./##..#/#...#/#...#/#...#',
+  i: '..#../...../.##../..#../..#../..#../.###.',
+  j: '...#./...../..##./...#./...#./...#./...#./#..#./.##..',
+  k: '#..../#..../#..#./#.#../##.../#.#../#..#.',
+  l: '.##../..#../..#../..#../..#../..#../.###.',
+  m: '...../...../##.#./#.#.#/#.#.#/#.#.#/#.#.#',
+  n: '...../...../#.##./##..#/#...#/#...#/#...#',
+  o: '...../...../.###./#...#/#...#/#...#/.###.',
+  p: '...../...../####./#...#/#...#/#...#/####./#..../#....',
+  q: '...../...../.####/#...#/#...#/#...#/.####/....#/....#',
+  r: '...../...../#.##./##..#/#..../#..../#....',
+  s: '...../...../.####/#..../.###./....#/####.',
+  t: '.#.../.#.../###../.#.../.#.../.#..#/..##.',
+  u: '...../...../#...#/#...#/#...#/#..##/.##.#',
+  v: '...../...../#...#/#...#/#...#/.#.#./..#..',
+  w: '...../...../#...#/#...#/#.#.#/#.#.#/.#.#.',
+  x: '...../...../#...#/.#.#./..#../.#.#./#...#',
+  y: '...../...../#...#/#...#/#...#/#...#/.####/....#/.###.',
+  z: '...../...../#####/...#./..#../.#.../#####',
   '{': '...#./..#../..#../.#.../..#../..#../...#.',
   '|': '..#../..#../..#../..#../..#../..#../..#..',
   '}': '.#.../..#../..#../...#./..#../..#../.#...',
@@ -366,7 +392,11 @@ function textWidth(text: string, scale: number): number {
 class Canvas {
   readonly pixels: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background: Rgb) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb,
+  ) {
     this.pixels = new Uint8Array(width * height * 3);
     for (let i = 0; i < this.pixels.length; i += 3) this.pixels.set(background, i);
   }
@@ -393,14 +423,18 @@ class Canvas {
     const half = lineWidth / 2;
     const segments = points.length === 1 ? [[points[0], points[0]]] : points.slice(1).map((p, k) => [points[k], p]);
     for (const [[x0, y0], [x1, y1]] of segments) {
-      const dx = x1 - x0, dy = y1 - y0;
+      const dx = x1 - x0,
+        dy = y1 - y0;
       const lengthSquared = dx * dx + dy * dy;
-      const xLo = Math.max(0, Math.floor(Math.min(x0, x1) - half - 1)), xHi = Math.min(this.width - 1, Math.ceil(Math.max(x0, x1) + half + 1));
-      const yLo = Math.max(0, Math.floor(Math.min(y0, y1) - half - 1)), yHi = Math.min(this.height - 1, Math.ceil(Math.max(y0, y1) + half + 1));
+      const xLo = Math.max(0, Math.floor(Math.min(x0, x1) - half - 1)),
+        xHi = Math.min(this.width - 1, Math.ceil(Math.max(x0, x1) + half + 1));
+      const yLo = Math.max(0, Math.floor(Math.min(y0, y1) - half - 1)),
+        yHi = Math.min(this.height - 1, Math.ceil(Math.max(y0, y1) + half + 1));
       for (let y = yLo; y <= yHi; y++) {
         for (let x = xLo; x <= xHi; x++) {
           // Distance from the pixel's centre to the segment.
-          const px = x + 0.5 - x0, py = y + 0.5 - y0;
+          const px = x + 0.5 - x0,
+            py = y + 0.5 - y0;
           const t = lengthSquared > 0 ? Math.max(0, Math.min(1, (px * dx + py * dy) / lengthSquared)) : 0;
           const distance = Math.hypot(px - t * dx, py - t * dy);
           const c = Math.min(1, half + 0.5 - distance);
@@ -426,25 +460,40 @@ class Canvas {
    * the text it is, and y is the top of the capitals. `vertical` turns the text 90 degrees anticlockwise (reading
    * upward), centred on (x, y).
    */
-  text(text: string, x: number, y: number, scale: number, colour: Rgb, align: 'left' | 'center' | 'right' = 'left', vertical = false, bold = false): void {
+  text(
+    text: string,
+    x: number,
+    y: number,
+    scale: number,
+    colour: Rgb,
+    align: 'left' | 'center' | 'right' = 'left',
+    vertical = false,
+    bold = false,
+  ): void {
     const width = textWidth(text, scale);
     if (vertical) {
       // Glyph column c, row r of character k goes to (x0 + r, y0 - k * advance - c) for reading bottom to top.
-      const x0 = Math.round(x - (FONT_HEIGHT * scale) / 2), y0 = Math.round(y + width / 2);
+      const x0 = Math.round(x - (FONT_HEIGHT * scale) / 2),
+        y0 = Math.round(y + width / 2);
       Array.from(text).forEach((char, k) => {
-        glyph(char).forEach((row, r) => row.forEach((on, c) => {
-          if (on) this.fillRect(x0 + r * scale, y0 - (k * FONT_ADVANCE + c + 1) * scale, scale, scale, colour);
-        }));
+        glyph(char).forEach((row, r) =>
+          row.forEach((on, c) => {
+            if (on) this.fillRect(x0 + r * scale, y0 - (k * FONT_ADVANCE + c + 1) * scale, scale, scale, colour);
+          }),
+        );
       });
       return;
     }
     const left = Math.round(align === 'left' ? x : align === 'center' ? x - width / 2 : x - width);
     Array.from(text).forEach((char, k) => {
-      glyph(char).forEach((row, r) => row.forEach((on, c) => {
-        if (!on) return;
-        const px = left + (k * FONT_ADVANCE + c) * scale, py = Math.round(y) + r * scale;
-        this.fillRect(px, py, scale + (bold ? 1 : 0), scale, colour);
-      }));
+      glyph(char).forEach((row, r) =>
+        row.forEach((on, c) => {
+          if (!on) return;
+          const px = left + (k * FONT_ADVANCE + c) * scale,
+            py = Math.round(y) + r * scale;
+          this.fillRect(px, py, scale + (bold ? 1 : 0), scale, colour);
+        }),
+      );
     });
   }
 }
@@ -483,7 +532,8 @@ function encodePng(canvas: Canvas): Buffer {
   header[9] = 2; // colour type: RGB
   const stride = canvas.width * 3;
   const raw = Buffer.alloc((stride + 1) * canvas.height);
-  for (let y = 0; y < canvas.height; y++) raw.set(canvas.pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  for (let y = 0; y < canvas.height; y++)
+    raw.set(canvas.pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk('IHDR', header),
@@ -520,7 +570,9 @@ export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
     canvas.text(t.label, plot.left - 10, t.at - (FONT_HEIGHT * s) / 2, s, TEXT, 'right');
   }
   const plotCentreX = (plot.left + plot.right) / 2;
-  L.titleLines.forEach((line, k) => canvas.text(line, L.width / 2, 20 + k * TITLE_LINE_HEIGHT, s, BLACK, 'center', false, true));
+  L.titleLines.forEach((line, k) =>
+    canvas.text(line, L.width / 2, 20 + k * TITLE_LINE_HEIGHT, s, BLACK, 'center', false, true),
+  );
   canvas.text(L.xLabel, plotCentreX, L.height - 14 - FONT_HEIGHT * s, s, BLACK, 'center');
   canvas.text(L.yLabel, 14 + (FONT_HEIGHT * s) / 2, (plot.top + plot.bottom) / 2, s, BLACK, 'center', true);
 
@@ -529,7 +581,8 @@ export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
     const lineHeight = (FONT_HEIGHT + 2) * s + 8;
     const boxWidth = 12 + 28 + 8 + Math.max(...names.map((n) => textWidth(n, s))) + 12;
     const boxHeight = names.length * lineHeight + 12;
-    const left = plot.right - boxWidth - 10, top = plot.top + 10;
+    const left = plot.right - boxWidth - 10,
+      top = plot.top + 10;
     canvas.fillRect(left, top, boxWidth, boxHeight, WHITE);
     canvas.fillRect(left, top, boxWidth, 1, GRID);
     canvas.fillRect(left, top + boxHeight - 1, boxWidth, 1, GRID);
@@ -538,7 +591,14 @@ export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
     names.forEach((name, k) => {
       const y = top + 10 + k * lineHeight;
       const middle = y + (FONT_HEIGHT * s) / 2;
-      canvas.strokePolyline([[left + 12, middle], [left + 40, middle]], 2.5, L.series[k].colour);
+      canvas.strokePolyline(
+        [
+          [left + 12, middle],
+          [left + 40, middle],
+        ],
+        2.5,
+        L.series[k].colour,
+      );
       canvas.text(name, left + 48, y, s, TEXT);
     });
   }
@@ -549,7 +609,10 @@ export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
 // SVG
 
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 }
 
 const rgb = (c: Rgb) => `rgb(${c[0]},${c[1]},${c[2]})`;
@@ -562,46 +625,74 @@ export function costPlotSvg(data: PlotData, options: PlotOptions = {}): string {
   const fontSize = 15;
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}" ` +
-    `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="${fontSize}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}" ` +
+      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="${fontSize}">`,
+  );
   if (L.titleLines.length) out.push(`<title>${escapeXml(L.titleLines.join(' '))}</title>`);
   out.push(`<rect width="${L.width}" height="${L.height}" fill="white"/>`);
   out.push(`<g stroke="${rgb(GRID)}" stroke-width="1">`);
-  for (const t of L.xTicks) out.push(`<line x1="${fixed(t.at)}" y1="${plot.top}" x2="${fixed(t.at)}" y2="${plot.bottom}"/>`);
-  for (const t of L.yTicks) out.push(`<line x1="${plot.left}" y1="${fixed(t.at)}" x2="${plot.right}" y2="${fixed(t.at)}"/>`);
+  for (const t of L.xTicks)
+    out.push(`<line x1="${fixed(t.at)}" y1="${plot.top}" x2="${fixed(t.at)}" y2="${plot.bottom}"/>`);
+  for (const t of L.yTicks)
+    out.push(`<line x1="${plot.left}" y1="${fixed(t.at)}" x2="${plot.right}" y2="${fixed(t.at)}"/>`);
   out.push('</g>');
   for (const series of L.series) {
     const d = series.pixels.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${fixed(x)},${fixed(y)}`).join(' ');
-    out.push(`<path class="curve" d="${d}" fill="none" stroke="${rgb(series.colour)}" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>`);
+    out.push(
+      `<path class="curve" d="${d}" fill="none" stroke="${rgb(series.colour)}" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>`,
+    );
     if (series.pixels.length <= 60) {
       out.push(`<g fill="${rgb(series.colour)}">`);
       for (const [x, y] of series.pixels) out.push(`<circle cx="${fixed(x)}" cy="${fixed(y)}" r="3"/>`);
       out.push('</g>');
     }
   }
-  out.push(`<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="black"/>`);
+  out.push(
+    `<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="black"/>`,
+  );
   out.push('<g stroke="black">');
-  for (const t of L.xTicks) out.push(`<line x1="${fixed(t.at)}" y1="${plot.bottom}" x2="${fixed(t.at)}" y2="${plot.bottom + 6}"/>`);
-  for (const t of L.yTicks) out.push(`<line x1="${plot.left - 6}" y1="${fixed(t.at)}" x2="${plot.left}" y2="${fixed(t.at)}"/>`);
+  for (const t of L.xTicks)
+    out.push(`<line x1="${fixed(t.at)}" y1="${plot.bottom}" x2="${fixed(t.at)}" y2="${plot.bottom + 6}"/>`);
+  for (const t of L.yTicks)
+    out.push(`<line x1="${plot.left - 6}" y1="${fixed(t.at)}" x2="${plot.left}" y2="${fixed(t.at)}"/>`);
   out.push('</g>');
   out.push(`<g fill="${rgb(TEXT)}">`);
-  for (const t of L.xTicks) out.push(`<text x="${fixed(t.at)}" y="${plot.bottom + 12 + fontSize}" text-anchor="middle">${escapeXml(t.label)}</text>`);
-  for (const t of L.yTicks) out.push(`<text x="${plot.left - 10}" y="${fixed(t.at + fontSize * 0.35)}" text-anchor="end">${escapeXml(t.label)}</text>`);
+  for (const t of L.xTicks)
+    out.push(
+      `<text x="${fixed(t.at)}" y="${plot.bottom + 12 + fontSize}" text-anchor="middle">${escapeXml(t.label)}</text>`,
+    );
+  for (const t of L.yTicks)
+    out.push(
+      `<text x="${plot.left - 10}" y="${fixed(t.at + fontSize * 0.35)}" text-anchor="end">${escapeXml(t.label)}</text>`,
+    );
   out.push('</g>');
   const plotCentreX = fixed((plot.left + plot.right) / 2);
-  L.titleLines.forEach((line, k) => out.push(`<text x="${L.width / 2}" y="${20 + fontSize + k * TITLE_LINE_HEIGHT}" text-anchor="middle" font-weight="bold" font-size="${fontSize + 2}">${escapeXml(line)}</text>`));
+  L.titleLines.forEach((line, k) =>
+    out.push(
+      `<text x="${L.width / 2}" y="${20 + fontSize + k * TITLE_LINE_HEIGHT}" text-anchor="middle" font-weight="bold" font-size="${fontSize + 2}">${escapeXml(line)}</text>`,
+    ),
+  );
   out.push(`<text x="${plotCentreX}" y="${L.height - 16}" text-anchor="middle">${escapeXml(L.xLabel)}</text>`);
-  const yLabelX = 14 + fontSize, yLabelY = fixed((plot.top + plot.bottom) / 2);
-  out.push(`<text x="${yLabelX}" y="${yLabelY}" text-anchor="middle" transform="rotate(-90 ${yLabelX} ${yLabelY})">${escapeXml(L.yLabel)}</text>`);
+  const yLabelX = 14 + fontSize,
+    yLabelY = fixed((plot.top + plot.bottom) / 2);
+  out.push(
+    `<text x="${yLabelX}" y="${yLabelY}" text-anchor="middle" transform="rotate(-90 ${yLabelX} ${yLabelY})">${escapeXml(L.yLabel)}</text>`,
+  );
   if (L.legend) {
     const names = L.series.map((series, k) => series.name || `series ${k + 1}`);
     const lineHeight = fontSize + 10;
     const boxWidth = 12 + 28 + 8 + Math.max(...names.map((n) => n.length * fontSize * 0.6)) + 12;
-    const left = plot.right - boxWidth - 10, top = plot.top + 10;
-    out.push(`<rect x="${fixed(left)}" y="${top}" width="${fixed(boxWidth)}" height="${names.length * lineHeight + 10}" fill="white" stroke="${rgb(GRID)}"/>`);
+    const left = plot.right - boxWidth - 10,
+      top = plot.top + 10;
+    out.push(
+      `<rect x="${fixed(left)}" y="${top}" width="${fixed(boxWidth)}" height="${names.length * lineHeight + 10}" fill="white" stroke="${rgb(GRID)}"/>`,
+    );
     names.forEach((name, k) => {
       const middle = top + 5 + lineHeight * k + lineHeight / 2;
-      out.push(`<line x1="${fixed(left + 12)}" y1="${middle}" x2="${fixed(left + 40)}" y2="${middle}" stroke="${rgb(L.series[k].colour)}" stroke-width="2.5"/>`);
+      out.push(
+        `<line x1="${fixed(left + 12)}" y1="${middle}" x2="${fixed(left + 40)}" y2="${middle}" stroke="${rgb(L.series[k].colour)}" stroke-width="2.5"/>`,
+      );
       out.push(`<text x="${fixed(left + 48)}" y="${fixed(middle + fontSize * 0.35)}">${escapeXml(name)}</text>`);
     });
   }
@@ -628,9 +719,11 @@ function formatFor(path: string, format: unknown): 'png' | 'svg' {
  * costs: y values (x = 0, 1, ...), {x, y} points, or series [{ name, points }].
  */
 export function plotCosts(costs: PlotData, options: PlotFileOptions): string {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object with a path, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`options must be an object with a path, got ${describe(options)}`);
   const path = options.path;
-  if (typeof path !== 'string' || path === '') throw new TypeError(`options.path must be a non-empty string, got ${describe(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`options.path must be a non-empty string, got ${describe(path)}`);
   const format = formatFor(path, options.format);
   const content = format === 'png' ? costPlotPng(costs, options) : costPlotSvg(costs, options);
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;

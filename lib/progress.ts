@@ -16,7 +16,13 @@ export interface TrainingDisplayOptions {
  * model.fit(X, Y, options) with a progress bar over the steps (on stderr, only on a terminal) and one line per
  * epoch (mini-batch) or per recorded cost (full batch), printed as training goes. Returns fit's result.
  */
-export function fitWithProgress(model: Model, X: Matrix, Y: Labels, options: Omit<FitOptions, 'onProgress' | 'progressEvery'>, display: TrainingDisplayOptions = {}): FitResult {
+export function fitWithProgress(
+  model: Model,
+  X: Matrix,
+  Y: Labels,
+  options: Omit<FitOptions, 'onProgress' | 'progressEvery'>,
+  display: TrainingDisplayOptions = {},
+): FitResult {
   const log = display.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const showBar = display.bar ?? (process.stdout.isTTY === true && process.stderr.isTTY === true);
   const m = X.cols;
@@ -27,7 +33,11 @@ export function fitWithProgress(model: Model, X: Matrix, Y: Labels, options: Omi
   let bar: cliProgress.SingleBar | null = null;
 
   // The bar shows the epoch in progress and its mean cost so far (the last epoch's until its first step is done).
-  let epochCostSum = 0, epochExamples = 0, examplesSeen = 0, epochsLogged = 0, lastEpochCost = NaN;
+  let epochCostSum = 0,
+    epochExamples = 0,
+    examplesSeen = 0,
+    epochsLogged = 0,
+    lastEpochCost = NaN;
   const payload = (p: Progress) => ({
     epoch: miniBatch ? Math.min(epochsLogged + 1, p.epochs) : 1,
     epochs: p.epochs,
@@ -73,12 +83,17 @@ export function fitWithProgress(model: Model, X: Matrix, Y: Labels, options: Omi
 }
 
 function newProgressBar(): cliProgress.SingleBar {
-  const template = '{bar} {percentage}% | step {value}/{total} | epoch {epoch}/{epochs} | cost {cost} | {speed} ex/s | ETA {eta_formatted}';
+  const template =
+    '{bar} {percentage}% | step {value}/{total} | epoch {epoch}/{epochs} | cost {cost} | {speed} ex/s | ETA {eta_formatted}';
   return new cliProgress.SingleBar({
     stream: process.stderr,
     // Cut to the terminal's width here, so the terminal's line wrapping can stay on (cli-progress would turn it
     // off, and a Ctrl-C during the synchronous fit would leave it off).
-    format: (options, params, values) => cliProgress.Format.Formatter({ ...options, format: template }, params, values).slice(0, Math.max(10, params.maxWidth - 1)),
+    format: (options, params, values) =>
+      cliProgress.Format.Formatter({ ...options, format: template }, params, values).slice(
+        0,
+        Math.max(10, params.maxWidth - 1),
+      ),
     linewrap: true,
     clearOnComplete: true,
     barsize: 25,

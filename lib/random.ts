@@ -3,12 +3,13 @@
 import { randomInt } from 'node:crypto';
 import native from './binding';
 import { describe, requireDimension } from './checks';
-import { Matrix, allocate } from './matrix';
+import { allocate, Matrix } from './matrix';
 
 export type InitScheme = 'small' | 'lecun' | 'he';
 
 export function requireSeed(seed: unknown, name = 'seed'): number {
-  if (typeof seed !== 'number') throw new TypeError(`${name} must be an integer from 0 to 4294967295, got ${describe(seed)}`);
+  if (typeof seed !== 'number')
+    throw new TypeError(`${name} must be an integer from 0 to 4294967295, got ${describe(seed)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${seed}`);
   return seed;
@@ -16,7 +17,9 @@ export function requireSeed(seed: unknown, name = 'seed'): number {
 
 export function requireInit(init: unknown, name = 'init'): InitScheme {
   if (init === 'small' || init === 'lecun' || init === 'he') return init;
-  throw new TypeError(`${name} must be 'small' (randn * 0.01), 'lecun' (randn / sqrt(n_prev)) or 'he' (randn * sqrt(2 / n_prev)), got ${describe(init)}`);
+  throw new TypeError(
+    `${name} must be 'small' (randn * 0.01), 'lecun' (randn / sqrt(n_prev)) or 'he' (randn * sqrt(2 / n_prev)), got ${describe(init)}`,
+  );
 }
 
 /** A seed for unseeded calls. */
@@ -40,14 +43,22 @@ export class RandomState {
 
   /** np.random.randn(rows, cols): numpy fills row by row; stored here column-major as float64. */
   randn(rows: number, cols: number): Matrix<Float64Array> {
-    const drawn = allocate('float64', requireDimension(rows, 'rows') * requireDimension(cols, 'cols'), `a ${rows} x ${cols} matrix`) as Float64Array;
+    const drawn = allocate(
+      'float64',
+      requireDimension(rows, 'rows') * requireDimension(cols, 'cols'),
+      `a ${rows} x ${cols} matrix`,
+    ) as Float64Array;
     this.state.standardNormal(drawn);
     return rowMajorToMatrix(drawn, rows, cols);
   }
 
   /** np.random.rand(rows, cols) */
   rand(rows: number, cols: number): Matrix<Float64Array> {
-    const drawn = allocate('float64', requireDimension(rows, 'rows') * requireDimension(cols, 'cols'), `a ${rows} x ${cols} matrix`) as Float64Array;
+    const drawn = allocate(
+      'float64',
+      requireDimension(rows, 'rows') * requireDimension(cols, 'cols'),
+      `a ${rows} x ${cols} matrix`,
+    ) as Float64Array;
     this.state.uniform(drawn);
     return rowMajorToMatrix(drawn, rows, cols);
   }
@@ -99,4 +110,3 @@ export function drawWeights(rng: RandomState, n: number, nPrev: number, init: In
   }
   return W;
 }
-

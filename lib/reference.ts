@@ -54,7 +54,15 @@ function activate(z: number, activation: ReferenceActivation): number {
 // Layer functions
 
 /** Z (n, m) = W (n, nPrev) · A_prev (nPrev, m) + b (n, 1) */
-export function linearForward(Z: FloatArray, W: FloatArray, A_prev: FloatArray, b: FloatArray, n: number, nPrev: number, m: number): void {
+export function linearForward(
+  Z: FloatArray,
+  W: FloatArray,
+  A_prev: FloatArray,
+  b: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+): void {
   linearActivationForward(Z, Z, W, A_prev, b, n, nPrev, m, 'linear');
 }
 
@@ -62,14 +70,24 @@ export function linearForward(Z: FloatArray, W: FloatArray, A_prev: FloatArray, 
  * Z (n, m) = W (n, nPrev) · A_prev (nPrev, m) + b (n, 1) and A (n, m) = g(Z). A may be the same array as Z (then
  * only g(Z) is kept). g is applied to the float64 value of Z, before Z is rounded to the output's dtype.
  */
-export function linearActivationForward(A: FloatArray, Z: FloatArray, W: FloatArray, A_prev: FloatArray, b: FloatArray,
-  n: number, nPrev: number, m: number, activation: ReferenceActivation): void {
+export function linearActivationForward(
+  A: FloatArray,
+  Z: FloatArray,
+  W: FloatArray,
+  A_prev: FloatArray,
+  b: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+  activation: ReferenceActivation,
+): void {
   const acc = scratchColumn(BLOCK * n);
   for (let j = 0; j < m; j += BLOCK) {
     const columns = Math.min(BLOCK, m - j);
     productColumns(acc, W, A_prev, n, nPrev, j, columns);
     for (let q = 0; q < columns; q++) {
-      const zColumn = (j + q) * n, accColumn = q * n;
+      const zColumn = (j + q) * n,
+        accColumn = q * n;
       for (let i = 0; i < n; i++) {
         const z = acc[accColumn + i] + b[i];
         Z[zColumn + i] = z;
@@ -83,13 +101,28 @@ export function linearActivationForward(A: FloatArray, Z: FloatArray, W: FloatAr
  * acc[q n + i] = Σ_k W[i, k] A_prev[k, j + q] for q < columns (<= BLOCK): W (n, nPrev) times `columns` columns of
  * A_prev (nPrev, m) from column j, in float64.
  */
-function productColumns(acc: Float64Array, W: FloatArray, A_prev: FloatArray, n: number, nPrev: number, j: number, columns: number): void {
+function productColumns(
+  acc: Float64Array,
+  W: FloatArray,
+  A_prev: FloatArray,
+  n: number,
+  nPrev: number,
+  j: number,
+  columns: number,
+): void {
   acc.fill(0, 0, columns * n);
   if (columns === BLOCK) {
-    const c0 = j * nPrev, c1 = c0 + nPrev, c2 = c1 + nPrev, c3 = c2 + nPrev;
-    const n2 = 2 * n, n3 = 3 * n;
+    const c0 = j * nPrev,
+      c1 = c0 + nPrev,
+      c2 = c1 + nPrev,
+      c3 = c2 + nPrev;
+    const n2 = 2 * n,
+      n3 = 3 * n;
     for (let k = 0; k < nPrev; k++) {
-      const a0 = A_prev[c0 + k], a1 = A_prev[c1 + k], a2 = A_prev[c2 + k], a3 = A_prev[c3 + k];
+      const a0 = A_prev[c0 + k],
+        a1 = A_prev[c1 + k],
+        a2 = A_prev[c2 + k],
+        a3 = A_prev[c3 + k];
       const wColumn = k * n;
       for (let i = 0; i < n; i++) {
         const w = W[wColumn + i];
@@ -102,7 +135,8 @@ function productColumns(acc: Float64Array, W: FloatArray, A_prev: FloatArray, n:
     return;
   }
   for (let q = 0; q < columns; q++) {
-    const aColumn = (j + q) * nPrev, accColumn = q * n;
+    const aColumn = (j + q) * nPrev,
+      accColumn = q * n;
     for (let k = 0; k < nPrev; k++) {
       const a = A_prev[aColumn + k];
       const wColumn = k * n;
@@ -125,7 +159,12 @@ export function sigmoidForward(A: FloatArray, Z: FloatArray): void {
 }
 
 /** dZ = dA * g'(Z), element-wise (relu: dA where Z > 0, else 0, the tutorial's rule at the kink). */
-export function activationBackward(dZ: FloatArray, dA: FloatArray, Z: FloatArray, activation: ReferenceActivation): void {
+export function activationBackward(
+  dZ: FloatArray,
+  dA: FloatArray,
+  Z: FloatArray,
+  activation: ReferenceActivation,
+): void {
   if (activation === 'relu') for (let i = 0; i < dZ.length; i++) dZ[i] = !(Z[i] <= 0) ? dA[i] : 0;
   else if (activation === 'sigmoid') for (let i = 0; i < dZ.length; i++) dZ[i] = dA[i] * sigmoidDerivative(Z[i]);
   else for (let i = 0; i < dZ.length; i++) dZ[i] = dA[i];
@@ -150,8 +189,17 @@ function derivativeFromOutput(a: number, activation: ReferenceActivation): numbe
  * dW (n, nPrev) = (1/m) dZ (n, m) · A_prev (nPrev, m)ᵀ, db (n, 1) = (1/m) Σ_columns dZ, and, unless dA_prev is
  * null, dA_prev (nPrev, m) = W (n, nPrev)ᵀ · dZ. With dA_prev null only dW and db are written.
  */
-export function linearBackward(dA_prev: FloatArray | null, dW: FloatArray, db: FloatArray, dZ: FloatArray,
-  A_prev: FloatArray, W: FloatArray, n: number, nPrev: number, m: number): void {
+export function linearBackward(
+  dA_prev: FloatArray | null,
+  dW: FloatArray,
+  db: FloatArray,
+  dZ: FloatArray,
+  A_prev: FloatArray,
+  W: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+): void {
   linearBackwardThrough(dA_prev, null, 'linear', dW, db, dZ, A_prev, W, n, nPrev, m);
 }
 
@@ -160,18 +208,33 @@ export function linearBackward(dA_prev: FloatArray | null, dW: FloatArray, db: F
  * the previous layer's output, as the native network does), so each element is still rounded once.
  * derivativeOf null: dA_prev itself.
  */
-function linearBackwardThrough(dA_prev: FloatArray | null, derivativeOf: FloatArray | null, activation: ReferenceActivation,
-  dW: FloatArray, db: FloatArray, dZ: FloatArray, A_prev: FloatArray, W: FloatArray, n: number, nPrev: number, m: number): void {
+function linearBackwardThrough(
+  dA_prev: FloatArray | null,
+  derivativeOf: FloatArray | null,
+  activation: ReferenceActivation,
+  dW: FloatArray,
+  db: FloatArray,
+  dZ: FloatArray,
+  A_prev: FloatArray,
+  W: FloatArray,
+  n: number,
+  nPrev: number,
+  m: number,
+): void {
   const acc = scratchColumn(BLOCK * n);
   // dW[:, k] = (1/m) Σ_j dZ[:, j] A_prev[k, j], BLOCK columns k at a time (A_prev[k..k+3, j] are contiguous).
   for (let k = 0; k < nPrev; k += BLOCK) {
     const columns = Math.min(BLOCK, nPrev - k);
     acc.fill(0, 0, columns * n);
     if (columns === BLOCK) {
-      const n2 = 2 * n, n3 = 3 * n;
+      const n2 = 2 * n,
+        n3 = 3 * n;
       for (let j = 0; j < m; j++) {
         const aRow = k + j * nPrev;
-        const a0 = A_prev[aRow], a1 = A_prev[aRow + 1], a2 = A_prev[aRow + 2], a3 = A_prev[aRow + 3];
+        const a0 = A_prev[aRow],
+          a1 = A_prev[aRow + 1],
+          a2 = A_prev[aRow + 2],
+          a3 = A_prev[aRow + 3];
         const dzColumn = j * n;
         for (let i = 0; i < n; i++) {
           const d = dZ[dzColumn + i];
@@ -192,7 +255,8 @@ function linearBackwardThrough(dA_prev: FloatArray | null, derivativeOf: FloatAr
       }
     }
     for (let q = 0; q < columns; q++) {
-      const wColumn = (k + q) * n, accColumn = q * n;
+      const wColumn = (k + q) * n,
+        accColumn = q * n;
       for (let i = 0; i < n; i++) dW[wColumn + i] = acc[accColumn + i] / m;
     }
   }
@@ -224,7 +288,8 @@ export function binaryCrossEntropy(AL: FloatArray, Y: FloatArray, n: number, m: 
   const length = n * m;
   let sum = 0;
   for (let i = 0; i < length; i++) {
-    const y = Y[i], a = AL[i];
+    const y = Y[i],
+      a = AL[i];
     if (y !== 0) sum += y * Math.log(a);
     if (y !== 1) sum += (1 - y) * Math.log(1 - a);
   }
@@ -240,7 +305,7 @@ export function binaryCrossEntropyFromLogits(Z: FloatArray, Y: FloatArray, n: nu
   let sum = 0;
   for (let i = 0; i < length; i++) {
     const z = Z[i];
-    sum += (z > 0 ? z : 0) - Y[i] * z + Math.log1p(Math.exp(-Math.abs(z)));
+    sum += Math.max(z, 0) - Y[i] * z + Math.log1p(Math.exp(-Math.abs(z)));
   }
   return sum / m;
 }
@@ -328,14 +393,25 @@ export class ReferenceNetwork {
     if (dims.length < 2 || !dims.every((d) => Number.isInteger(d) && d >= 1))
       throw new RangeError(`layerDims must be at least 2 positive integers, got [${dims.join(', ')}]`);
     const L = dims.length - 1;
-    const activations = options.activations ? [...options.activations] : [...Array<ReferenceActivation>(L - 1).fill('relu'), 'sigmoid' as const];
+    const activations = options.activations
+      ? [...options.activations]
+      : [...Array<ReferenceActivation>(L - 1).fill('relu'), 'sigmoid' as const];
     if (activations.length !== L || activations[L - 1] !== 'sigmoid')
-      throw new RangeError(`activations must have one entry per layer (${L}) and end with 'sigmoid', got [${activations.join(', ')}]`);
-    if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${options.capacity}`);
+      throw new RangeError(
+        `activations must have one entry per layer (${L}) and end with 'sigmoid', got [${activations.join(', ')}]`,
+      );
+    if (!Number.isInteger(options.capacity) || options.capacity < 1)
+      throw new RangeError(`capacity must be a positive integer, got ${options.capacity}`);
     const count = parameterCount(dims);
-    const dtype: ReferenceDType = options.params ? (options.params instanceof Float32Array ? 'float32' : 'float64') : options.dtype ?? 'float64';
-    if (options.params && options.params.length !== count) throw new RangeError(`params has ${options.params.length} elements, expected ${count}`);
-    const allocate = (length: number): FloatArray => (dtype === 'float32' ? new Float32Array(length) : new Float64Array(length));
+    const dtype: ReferenceDType = options.params
+      ? options.params instanceof Float32Array
+        ? 'float32'
+        : 'float64'
+      : (options.dtype ?? 'float64');
+    if (options.params && options.params.length !== count)
+      throw new RangeError(`params has ${options.params.length} elements, expected ${count}`);
+    const allocate = (length: number): FloatArray =>
+      dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 
     this.layerDims = dims;
     this.activations = activations;
@@ -348,7 +424,8 @@ export class ReferenceNetwork {
     this.logitGradients = dims.slice(1).map((n) => allocate(n * options.capacity));
     this.offsets = parameterOffsets(dims);
     // Views of each layer's W and b in params and grads, made once.
-    const view = (buffer: FloatArray, start: number, length: number) => buffer.subarray(start, start + length) as FloatArray;
+    const view = (buffer: FloatArray, start: number, length: number) =>
+      buffer.subarray(start, start + length) as FloatArray;
     this.Ws = this.offsets.map((o, i) => view(this.params, o.W, dims[i + 1] * dims[i]));
     this.bs = this.offsets.map((o, i) => view(this.params, o.b, dims[i + 1]));
     this.dWs = this.offsets.map((o, i) => view(this.grads, o.W, dims[i + 1] * dims[i]));
@@ -358,24 +435,40 @@ export class ReferenceNetwork {
   // One cheap check per call: typed arrays drop out-of-range writes silently, so a batch larger than the buffers
   // would give wrong numbers rather than an error.
   private requireBatch(X: FloatArray, m: number): void {
-    if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`m must be an integer from 1 to the capacity ${this.capacity}, got ${m}`);
-    if (X.length < this.layerDims[0] * m) throw new RangeError(`X has ${X.length} elements, fewer than n_0 * m = ${this.layerDims[0] * m}`);
+    if (!Number.isInteger(m) || m < 1 || m > this.capacity)
+      throw new RangeError(`m must be an integer from 1 to the capacity ${this.capacity}, got ${m}`);
+    if (X.length < this.layerDims[0] * m)
+      throw new RangeError(`X has ${X.length} elements, fewer than n_0 * m = ${this.layerDims[0] * m}`);
   }
 
   /** The output AL (n_L, m) of the last forward pass, a view of the workspace. */
   output(m: number): FloatArray {
-    return this.outputs[this.outputs.length - 1].subarray(0, this.layerDims[this.layerDims.length - 1] * m) as FloatArray;
+    return this.outputs[this.outputs.length - 1].subarray(
+      0,
+      this.layerDims[this.layerDims.length - 1] * m,
+    ) as FloatArray;
   }
 
   /** Forward pass of X (n_0, m), m <= capacity: fills outputs A_1..A_L and the logits Z_L. */
   forward(X: FloatArray, m: number): void {
     this.requireBatch(X, m);
-    const dims = this.layerDims, L = dims.length - 1;
+    const dims = this.layerDims,
+      L = dims.length - 1;
     let A_prev = X;
     for (let l = 1; l <= L; l++) {
       const A = this.outputs[l - 1];
       const Z = l === L ? this.logits : A;
-      linearActivationForward(A, Z, this.Ws[l - 1], A_prev, this.bs[l - 1], dims[l], dims[l - 1], m, this.activations[l - 1]);
+      linearActivationForward(
+        A,
+        Z,
+        this.Ws[l - 1],
+        A_prev,
+        this.bs[l - 1],
+        dims[l],
+        dims[l - 1],
+        m,
+        this.activations[l - 1],
+      );
       A_prev = A;
     }
   }
@@ -388,15 +481,27 @@ export class ReferenceNetwork {
   /** Gradients of the cost into grads, after forward on the same X. */
   backward(X: FloatArray, Y: FloatArray, m: number): void {
     this.requireBatch(X, m);
-    const dims = this.layerDims, L = dims.length - 1;
+    const dims = this.layerDims,
+      L = dims.length - 1;
     const dZL = this.logitGradients[L - 1];
     const AL = this.outputs[L - 1];
     for (let i = 0, length = dims[L] * m; i < length; i++) dZL[i] = AL[i] - Y[i];
     for (let l = L; l >= 1; l--) {
       const A_prev = l === 1 ? X : this.outputs[l - 2];
       const dZ_prev = l === 1 ? null : this.logitGradients[l - 2];
-      linearBackwardThrough(dZ_prev, A_prev, l === 1 ? 'linear' : this.activations[l - 2], this.dWs[l - 1], this.dbs[l - 1],
-        this.logitGradients[l - 1], A_prev, this.Ws[l - 1], dims[l], dims[l - 1], m);
+      linearBackwardThrough(
+        dZ_prev,
+        A_prev,
+        l === 1 ? 'linear' : this.activations[l - 2],
+        this.dWs[l - 1],
+        this.dbs[l - 1],
+        this.logitGradients[l - 1],
+        A_prev,
+        this.Ws[l - 1],
+        dims[l],
+        dims[l - 1],
+        m,
+      );
     }
   }
 
@@ -425,7 +530,14 @@ export class ReferenceNetwork {
  * Trains the flat parameters `params` (updated in place) for `iterations` full-batch gradient-descent steps on
  * X (n_0, m) and Y (n_L, m): [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID. Returns the cost before each step.
  */
-export function trainReference(layerDims: readonly number[], params: FloatArray, X: FloatArray, Y: FloatArray, m: number,
-  learningRate: number, iterations: number): number[] {
+export function trainReference(
+  layerDims: readonly number[],
+  params: FloatArray,
+  X: FloatArray,
+  Y: FloatArray,
+  m: number,
+  learningRate: number,
+  iterations: number,
+): number[] {
   return new ReferenceNetwork({ layerDims, capacity: m, params }).train(X, Y, m, learningRate, iterations);
 }

@@ -1,9 +1,9 @@
 // The tutorial's L_layer_model and predict, on top of the Model's fast path.
 import { describe, requireDimension, requireLayerDims } from './checks';
-import { Matrix } from './matrix';
+import type { Matrix } from './matrix';
 import { Model } from './model';
 import type { InitScheme } from './random';
-import { modelForward, layerCount, type Parameters } from './tutorial';
+import { layerCount, modelForward, type Parameters } from './tutorial';
 import { requireMatrix, requireShape } from './validate';
 
 export interface TrainModelOptions {
@@ -23,10 +23,16 @@ export interface TrainModelOptions {
  * Full-batch gradient descent in X's dtype; the cost is computed before each update and recorded at iterations
  * 0, costEvery, 2·costEvery, ... and at the last iteration.
  */
-export function trainModel(X: Matrix, Y: Matrix, layerDims: readonly number[], options: TrainModelOptions = {}): { parameters: Parameters; costs: number[]; costAt: number[] } {
+export function trainModel(
+  X: Matrix,
+  Y: Matrix,
+  layerDims: readonly number[],
+  options: TrainModelOptions = {},
+): { parameters: Parameters; costs: number[]; costAt: number[] } {
   requireMatrix(X, 'X');
   requireLayerDims(layerDims, 'layerDims');
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
   if (options.numIterations !== undefined) requireDimension(options.numIterations, 'options.numIterations');
   if (options.costEvery !== undefined) requireDimension(options.costEvery, 'options.costEvery');
   const model = new Model({ layerDims, dtype: X.dtype, init: options.init ?? 'small', seed: options.seed ?? 1 });
@@ -34,7 +40,9 @@ export function trainModel(X: Matrix, Y: Matrix, layerDims: readonly number[], o
     learningRate: options.learningRate ?? 0.0075,
     iterations: options.numIterations ?? 3000,
     costEvery: options.costEvery ?? 100,
-    onProgress: options.printCost ? ({ iteration, cost }) => console.log(`Cost after iteration ${iteration - 1}: ${cost}`) : undefined,
+    onProgress: options.printCost
+      ? ({ iteration, cost }) => console.log(`Cost after iteration ${iteration - 1}: ${cost}`)
+      : undefined,
   });
   const parameters: Parameters = {};
   for (const [key, view] of Object.entries(model.parameters)) parameters[key] = view.clone();

@@ -3,8 +3,8 @@
 // tutorial's caches. float64 is the default (numpy's), float32 works throughout; one dtype per call.
 import native from './binding';
 import { describe, requireLayerDims, requirePositiveNumber } from './checks';
-import { Matrix, allocate, requireDType, type DType } from './matrix';
-import { RandomState, drawWeights, freshSeed, requireInit, requireSeed, type InitScheme } from './random';
+import { allocate, type DType, Matrix, requireDType } from './matrix';
+import { drawWeights, freshSeed, type InitScheme, RandomState, requireInit, requireSeed } from './random';
 import { requireMatrix, requireSameDType, requireShape } from './validate';
 
 export type Parameters = Record<string, Matrix>;
@@ -33,7 +33,8 @@ export interface InitializeOptions {
 /** initialize_parameters_deep(layer_dims): { W1, b1, ..., WL, bL }, W_l (n_l, n_{l-1}), b_l zeros (n_l, 1). */
 export function initializeParametersDeep(layerDims: readonly number[], options: InitializeOptions = {}): Parameters {
   const dims = requireLayerDims(layerDims);
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object { seed, init, dtype }, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`options must be an object { seed, init, dtype }, got ${describe(options)}`);
   const init = requireInit(options.init ?? 'small', 'options.init');
   const dtype = requireDType(options.dtype ?? 'float64', 'options.dtype');
   const rng = new RandomState(options.seed === undefined ? freshSeed() : requireSeed(options.seed, 'options.seed'));
@@ -66,7 +67,12 @@ export function linearForward(A: Matrix, W: Matrix, b: Matrix): [Z: Matrix, cach
 }
 
 /** linear_activation_forward(A_prev, W, b, activation) -> (A, cache): A = g(W·A_prev + b). */
-export function linearActivationForward(A_prev: Matrix, W: Matrix, b: Matrix, activation: HiddenActivation): [A: Matrix, cache: LinearActivationCache] {
+export function linearActivationForward(
+  A_prev: Matrix,
+  W: Matrix,
+  b: Matrix,
+  activation: HiddenActivation,
+): [A: Matrix, cache: LinearActivationCache] {
   checkLayerInputs(A_prev, W, b, 'A_prev');
   const code = ACTIVATION_CODE[requireActivation(activation)];
   const Z = Matrix.zeros(W.rows, A_prev.cols, W.dtype);
@@ -77,14 +83,16 @@ export function linearActivationForward(A_prev: Matrix, W: Matrix, b: Matrix, ac
 
 /** The number of layers L of a parameter record, checking that W1..WL and b1..bL are all there and chain. */
 export function layerCount(parameters: Parameters, name = 'parameters'): number {
-  if (typeof parameters !== 'object' || parameters === null) throw new TypeError(`${name} must be a record { W1, b1, ... }, got ${describe(parameters)}`);
+  if (typeof parameters !== 'object' || parameters === null)
+    throw new TypeError(`${name} must be a record { W1, b1, ... }, got ${describe(parameters)}`);
   let L = 0;
   while (`W${L + 1}` in parameters) L++;
   if (L === 0) throw new TypeError(`${name} has no W1`);
   // a gap (W1, W3 without W2) would otherwise silently drop the later layers
   for (const key of Object.keys(parameters)) {
     const match = /^([Wb])(\d+)$/.exec(key);
-    if (match && Number(match[2]) > L) throw new TypeError(`${name} has ${key} but no W${L + 1}: layers must be numbered 1..L without gaps`);
+    if (match && Number(match[2]) > L)
+      throw new TypeError(`${name} has ${key} but no W${L + 1}: layers must be numbered 1..L without gaps`);
   }
   for (let l = 1; l <= L; l++) {
     const W = requireMatrix(parameters[`W${l}`], `${name}.W${l}`);
@@ -92,7 +100,14 @@ export function layerCount(parameters: Parameters, name = 'parameters'): number 
     requireSameDType(W, `${name}.W${l}`, parameters.W1, `${name}.W1`);
     requireSameDType(b, `${name}.b${l}`, parameters.W1, `${name}.W1`);
     requireShape(b, `${name}.b${l}`, W.rows, 1);
-    if (l > 1) requireShape(W, `${name}.W${l}`, W.rows, parameters[`W${l - 1}`].rows, `(W${l - 1} has ${parameters[`W${l - 1}`].rows} rows)`);
+    if (l > 1)
+      requireShape(
+        W,
+        `${name}.W${l}`,
+        W.rows,
+        parameters[`W${l - 1}`].rows,
+        `(W${l - 1} has ${parameters[`W${l - 1}`].rows} rows)`,
+      );
   }
   return L;
 }
@@ -106,7 +121,12 @@ export function modelForward(X: Matrix, parameters: Parameters): [AL: Matrix, ca
   const caches: LinearActivationCache[] = [];
   let A = X;
   for (let l = 1; l <= L; l++) {
-    const [next, cache] = linearActivationForward(A, parameters[`W${l}`], parameters[`b${l}`], l < L ? 'relu' : 'sigmoid');
+    const [next, cache] = linearActivationForward(
+      A,
+      parameters[`W${l}`],
+      parameters[`b${l}`],
+      l < L ? 'relu' : 'sigmoid',
+    );
     caches.push(cache);
     A = next;
   }
@@ -130,7 +150,8 @@ export function computeCost(AL: Matrix, Y: Matrix): number {
 }
 
 function checkLinearCache(cache: unknown, name: string): LinearCache {
-  if (!Array.isArray(cache) || cache.length !== 3) throw new TypeError(`${name} must be [A_prev, W, b], got ${describe(cache)}`);
+  if (!Array.isArray(cache) || cache.length !== 3)
+    throw new TypeError(`${name} must be [A_prev, W, b], got ${describe(cache)}`);
   const [A_prev, W, b] = cache as LinearCache;
   checkLayerInputs(A_prev, W, b, `${name}[0] (A_prev)`);
   return [A_prev, W, b];
@@ -170,8 +191,13 @@ export function sigmoidBackward(dA: Matrix, Z: Matrix): Matrix {
 }
 
 /** linear_activation_backward(dA, cache, activation) -> (dA_prev, dW, db). */
-export function linearActivationBackward(dA: Matrix, cache: LinearActivationCache, activation: HiddenActivation): [dA_prev: Matrix, dW: Matrix, db: Matrix] {
-  if (!Array.isArray(cache) || cache.length !== 2) throw new TypeError(`cache must be [linearCache, Z], got ${describe(cache)}`);
+export function linearActivationBackward(
+  dA: Matrix,
+  cache: LinearActivationCache,
+  activation: HiddenActivation,
+): [dA_prev: Matrix, dW: Matrix, db: Matrix] {
+  if (!Array.isArray(cache) || cache.length !== 2)
+    throw new TypeError(`cache must be [linearCache, Z], got ${describe(cache)}`);
   const [linearCache, Z] = cache;
   const [, W] = checkLinearCache(linearCache, 'cache[0]');
   requireMatrix(Z, 'cache[1] (Z)');
@@ -187,21 +213,30 @@ export function linearActivationBackward(dA: Matrix, cache: LinearActivationCach
  */
 export function modelBackward(AL: Matrix, Y: Matrix, caches: LinearActivationCache[]): Grads {
   checkPredictionAndLabels(AL, Y);
-  if (!Array.isArray(caches) || caches.length === 0) throw new TypeError(`caches must be a non-empty array of layer caches, got ${describe(caches)}`);
+  if (!Array.isArray(caches) || caches.length === 0)
+    throw new TypeError(`caches must be a non-empty array of layer caches, got ${describe(caches)}`);
   const L = caches.length;
   // Check every cache, and that they chain (each layer's input is the previous layer's output size, one batch
   // size, one dtype), before computing anything.
   caches.forEach((cache, i) => {
-    if (!Array.isArray(cache) || cache.length !== 2) throw new TypeError(`caches[${i}] must be [linearCache, Z], got ${describe(cache)}`);
+    if (!Array.isArray(cache) || cache.length !== 2)
+      throw new TypeError(`caches[${i}] must be [linearCache, Z], got ${describe(cache)}`);
     const [A_prev, W] = checkLinearCache(cache[0], `caches[${i}][0]`);
     requireSameDType(W, `caches[${i}][0] W`, AL, 'AL');
     requireShape(A_prev, `caches[${i}][0] A_prev`, W.cols, AL.cols, '(the batch size of AL)');
-    if (i > 0) requireShape(W, `caches[${i}][0] W`, W.rows, caches[i - 1][0][1].rows, `(caches[${i - 1}]'s W has ${caches[i - 1][0][1].rows} rows)`);
+    if (i > 0)
+      requireShape(
+        W,
+        `caches[${i}][0] W`,
+        W.rows,
+        caches[i - 1][0][1].rows,
+        `(caches[${i - 1}]'s W has ${caches[i - 1][0][1].rows} rows)`,
+      );
     requireMatrix(cache[1], `caches[${i}][1] (Z)`);
     requireSameDType(cache[1], `caches[${i}][1] (Z)`, AL, 'AL');
     requireShape(cache[1], `caches[${i}][1] (Z)`, W.rows, AL.cols);
   });
-  requireShape(AL, 'AL', caches[L - 1][1].rows, caches[L - 1][1].cols, '(the last layer\'s Z)');
+  requireShape(AL, 'AL', caches[L - 1][1].rows, caches[L - 1][1].cols, "(the last layer's Z)");
   const grads: Grads = {};
   const dAL = Matrix.zeros(AL.rows, AL.cols, AL.dtype);
   native.binaryCrossEntropyBackward(dAL.data, AL.data, Y.data);
@@ -220,7 +255,8 @@ export function modelBackward(AL: Matrix, Y: Matrix, caches: LinearActivationCac
 export function updateParameters(parameters: Parameters, grads: Grads, learningRate: number): Parameters {
   const L = layerCount(parameters);
   requirePositiveNumber(learningRate, 'learningRate');
-  if (typeof grads !== 'object' || grads === null) throw new TypeError(`grads must be a record { dW1, db1, ... }, got ${describe(grads)}`);
+  if (typeof grads !== 'object' || grads === null)
+    throw new TypeError(`grads must be a record { dW1, db1, ... }, got ${describe(grads)}`);
   for (let l = 1; l <= L; l++) {
     for (const key of ['W', 'b']) {
       const param = parameters[`${key}${l}`];

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import native from './binding';
 import type { ModelConfig } from './config';
 import { Matrix } from './matrix';
-import { Model, NonFiniteCostError, type FitOptions, type TrainingState } from './model';
+import { type FitOptions, Model, NonFiniteCostError, type TrainingState } from './model';
 
 export interface WorkerJob {
   config: ModelConfig;
@@ -29,7 +29,10 @@ try {
   const result = model.fit(
     X,
     Y,
-    { ...job.options, onProgress: job.wantsProgress ? (progress) => parentPort!.postMessage({ type: 'progress', progress }) : undefined },
+    {
+      ...job.options,
+      onProgress: job.wantsProgress ? (progress) => parentPort!.postMessage({ type: 'progress', progress }) : undefined,
+    },
     { shouldStop: () => Atomics.load(job.abortFlag, 0) !== 0 },
   );
   parentPort!.postMessage({ type: 'done', result, state: model.exportState() });
@@ -40,6 +43,8 @@ try {
     name: (error as Error).name,
     message: (error as Error).message,
     state: model.exportState(),
-    diverged: diverged ? { iteration: error.iteration, epoch: error.epoch, cost: error.cost, result: error.result } : null,
+    diverged: diverged
+      ? { iteration: error.iteration, epoch: error.epoch, cost: error.cost, result: error.result }
+      : null,
   });
 }

@@ -19,7 +19,6 @@
 //
 // The addon is loaded from DNN_NATIVE_BINARY when set, else as lib/binding.ts does (build/Release, prebuilds/).
 // test/fuzz.test.ts runs a short run of the same code in the suite.
-'use strict';
 
 const GUARD = -7777.25; // around every array: must never change
 const SENTINEL = -1234.5; // in every output before a call: a valid call overwrites all of it
@@ -47,7 +46,28 @@ function createRandom(seed) {
   return random;
 }
 
-const EXTREMES = [NaN, Infinity, -Infinity, 1e300, -1e300, 1e-300, -1e-300, 0, -0, 3.4e38, -3.4e38, 1e-45, 88.8, -88.8, 745, -745, 1000, -1000, 2 ** 53, 1];
+const EXTREMES = [
+  NaN,
+  Infinity,
+  -Infinity,
+  1e300,
+  -1e300,
+  1e-300,
+  -1e-300,
+  0,
+  -0,
+  3.4e38,
+  -3.4e38,
+  1e-45,
+  88.8,
+  -88.8,
+  745,
+  -745,
+  1000,
+  -1000,
+  2 ** 53,
+  1,
+];
 
 /** Values for an input: 'ordinary' ones the reference math checks; 'extreme' ones only need a written output. */
 function fillValues(random, array, kind, extreme) {
@@ -55,7 +75,8 @@ function fillValues(random, array, kind, extreme) {
     if (extreme && random.chance(0.3)) array[i] = random.pick(EXTREMES);
     else if (kind === 'probability') array[i] = 0.02 + 0.96 * random.next();
     else if (kind === 'label') array[i] = random.chance(0.8) ? random.int(0, 1) : random.next();
-    else if (kind === 'square') array[i] = 2 * random.next(); // Adam's second moment: never negative
+    else if (kind === 'square')
+      array[i] = 2 * random.next(); // Adam's second moment: never negative
     else if (kind === 'zero') array[i] = 0;
     else array[i] = random.uniform(2);
   }
@@ -83,10 +104,13 @@ class Arena {
     const how = backing ?? (this.random.chance(0.9) ? 'plain' : this.random.pick(['shared', 'resizable']));
     const bytes = total * Type.BYTES_PER_ELEMENT;
     const parent =
-      how === 'shared' ? new Type(new SharedArrayBuffer(bytes))
-      : how === 'resizable' ? new Type(new ArrayBuffer(bytes, { maxByteLength: bytes + 64 }), 0, total)
-      : how === 'growable' ? new Type(new SharedArrayBuffer(bytes, { maxByteLength: bytes + 64 }), 0, total)
-      : new Type(total);
+      how === 'shared'
+        ? new Type(new SharedArrayBuffer(bytes))
+        : how === 'resizable'
+          ? new Type(new ArrayBuffer(bytes, { maxByteLength: bytes + 64 }), 0, total)
+          : how === 'growable'
+            ? new Type(new SharedArrayBuffer(bytes, { maxByteLength: bytes + 64 }), 0, total)
+            : new Type(total);
     parent.fill(GUARD);
     const view = before || after ? parent.subarray(before, before + length) : parent;
     if (role === 'out') view.fill(SENTINEL);
@@ -127,7 +151,8 @@ class Arena {
   guardsIntact() {
     for (const { parent, before, length } of this.entries)
       for (let i = 0; i < parent.length; i++)
-        if ((i < before || i >= before + length) && !Object.is(parent[i], GUARD)) return `guard element ${i} of a buffer was written: ${parent[i]}`;
+        if ((i < before || i >= before + length) && !Object.is(parent[i], GUARD))
+          return `guard element ${i} of a buffer was written: ${parent[i]}`;
     return undefined;
   }
 
@@ -138,7 +163,8 @@ class Arena {
       for (let i = 0; i < copy.length; i++) {
         const inside = i >= before && i < before + length;
         if (inside && (role === 'out' || role === 'inout')) {
-          if (role === 'out' && Object.is(parent[i], SENTINEL)) return `output element ${i - before} of ${length} not written`;
+          if (role === 'out' && Object.is(parent[i], SENTINEL))
+            return `output element ${i - before} of ${length} not written`;
         } else if (!Object.is(parent[i], copy[i])) {
           return `${inside ? `input element ${i - before}` : `guard element ${i}`} of a ${role} buffer was written: ${copy[i]} -> ${parent[i]}`;
         }
@@ -167,7 +193,7 @@ const softplus = (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 /** Element-wise activations the reference knows, by the binding's names. */
 const ACTIVATIONS = {
   linear: { g: (z) => z, dg: () => 1 },
-  relu: { g: (z) => (z > 0 ? z : 0), dg: (z) => (z > 0 ? 1 : 0) },
+  relu: { g: (z) => Math.max(z, 0), dg: (z) => (z > 0 ? 1 : 0) },
   sigmoid: { g: sigmoid, dg: (z) => sigmoid(z) * (1 - sigmoid(z)) },
   tanh: { g: Math.tanh, dg: (z) => 1 - Math.tanh(z) ** 2 },
   leakyRelu: { g: (z) => (z > 0 ? z : LEAKY_SLOPE * z), dg: (z) => (z > 0 ? 1 : LEAKY_SLOPE) },
@@ -206,7 +232,9 @@ function categoricalFromLogits(Z, Y, n, m) {
   for (let j = 0; j < m; j++) {
     let max = -Infinity;
     for (let i = 0; i < n; i++) max = Math.max(max, Z[i + j * n]);
-    let exps = 0, mass = 0, dot = 0;
+    let exps = 0,
+      mass = 0,
+      dot = 0;
     for (let i = 0; i < n; i++) {
       exps += Math.exp(Z[i + j * n] - max);
       mass += Y[i + j * n];
@@ -226,7 +254,11 @@ function asKernelScalar(value, dtype) {
  * The course's optimiser updates, element by element, as native/kernels/update.cpp computes them (in float64 here).
  * Returns the new param / velocity / squares and, per element, the size of the terms summed (the rounding scale).
  */
-function optimizerReference(kind, { param, grad, velocity, squares }, { learningRate, beta1, beta2, epsilon, t, dtype }) {
+function optimizerReference(
+  kind,
+  { param, grad, velocity, squares },
+  { learningRate, beta1, beta2, epsilon, t, dtype },
+) {
   const lr = asKernelScalar(learningRate, dtype);
   const n = param.length;
   const out = { param: new Float64Array(n), scale: new Float64Array(n) };
@@ -249,9 +281,11 @@ function optimizerReference(kind, { param, grad, velocity, squares }, { learning
     }
     return out;
   }
-  const b2 = asKernelScalar(beta2, dtype), eps = asKernelScalar(epsilon, dtype);
+  const b2 = asKernelScalar(beta2, dtype),
+    eps = asKernelScalar(epsilon, dtype);
   // the bias corrections in double, from the (float-cast) betas, then cast, as the kernel does
-  const correction1 = asKernelScalar(1 - b1 ** t, dtype), correction2 = asKernelScalar(1 - b2 ** t, dtype);
+  const correction1 = asKernelScalar(1 - b1 ** t, dtype),
+    correction2 = asKernelScalar(1 - b2 ** t, dtype);
   out.squares = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const g = grad[i];
@@ -272,12 +306,30 @@ const D = (d) => d.n * d.m;
 const KERNELS = [
   {
     fn: 'linearForward',
-    args: [['Z', 'out', D], ['W', 'in', (d) => d.n * d.nPrev], ['A_prev', 'in', (d) => d.nPrev * d.m], ['b', 'in', (d) => d.n], 'n', 'nPrev', 'm'],
+    args: [
+      ['Z', 'out', D],
+      ['W', 'in', (d) => d.n * d.nPrev],
+      ['A_prev', 'in', (d) => d.nPrev * d.m],
+      ['b', 'in', (d) => d.n],
+      'n',
+      'nPrev',
+      'm',
+    ],
     reference: ({ W, A_prev, b }, d) => ({ Z: gemmReference(W, A_prev, b, d.n, d.nPrev, d.m) }),
   },
   {
     fn: 'linearActivationForward',
-    args: [['A', 'out', D], ['Z', 'out', D], ['W', 'in', (d) => d.n * d.nPrev], ['A_prev', 'in', (d) => d.nPrev * d.m], ['b', 'in', (d) => d.n], 'n', 'nPrev', 'm', 'activation'],
+    args: [
+      ['A', 'out', D],
+      ['Z', 'out', D],
+      ['W', 'in', (d) => d.n * d.nPrev],
+      ['A_prev', 'in', (d) => d.nPrev * d.m],
+      ['b', 'in', (d) => d.n],
+      'n',
+      'nPrev',
+      'm',
+      'activation',
+    ],
     alias: ['A', 'Z'],
     softmaxAllowed: true,
     reference: ({ W, A_prev, b }, d, { act }) => {
@@ -299,10 +351,21 @@ const KERNELS = [
   },
   {
     fn: 'linearBackward',
-    args: [['dA_prev', 'optional', (d) => d.nPrev * d.m], ['dW', 'out', (d) => d.n * d.nPrev], ['db', 'out', (d) => d.n], ['dZ', 'in', D],
-      ['A_prev', 'in', (d) => d.nPrev * d.m], ['W', 'in', (d) => d.n * d.nPrev], 'n', 'nPrev', 'm'],
+    args: [
+      ['dA_prev', 'optional', (d) => d.nPrev * d.m],
+      ['dW', 'out', (d) => d.n * d.nPrev],
+      ['db', 'out', (d) => d.n],
+      ['dZ', 'in', D],
+      ['A_prev', 'in', (d) => d.nPrev * d.m],
+      ['W', 'in', (d) => d.n * d.nPrev],
+      'n',
+      'nPrev',
+      'm',
+    ],
     reference: ({ dZ, A_prev, W }, { n, nPrev, m }) => {
-      const dW = new Float64Array(n * nPrev), db = new Float64Array(n), dA_prev = new Float64Array(nPrev * m);
+      const dW = new Float64Array(n * nPrev),
+        db = new Float64Array(n),
+        dA_prev = new Float64Array(nPrev * m);
       for (let i = 0; i < n; i++) {
         for (let k = 0; k < nPrev; k++) {
           let s = 0;
@@ -342,12 +405,20 @@ const KERNELS = [
   },
   {
     fn: 'binaryCrossEntropyBackward',
-    args: [['dAL', 'out', D], ['AL', 'in', D, 'probability'], ['Y', 'in', D, 'label']],
+    args: [
+      ['dAL', 'out', D],
+      ['AL', 'in', D, 'probability'],
+      ['Y', 'in', D, 'label'],
+    ],
     reference: ({ AL, Y }) => ({ dAL: Array.from(AL, (a, i) => -(Y[i] / a - (1 - Y[i]) / (1 - a))) }),
   },
   {
     fn: 'sigmoidCrossEntropyBackward',
-    args: [['dZ', 'out', D], ['AL', 'in', D, 'probability'], ['Y', 'in', D, 'label']],
+    args: [
+      ['dZ', 'out', D],
+      ['AL', 'in', D, 'probability'],
+      ['Y', 'in', D, 'label'],
+    ],
     reference: ({ AL, Y }) => ({ dZ: Array.from(AL, (a, i) => a - Y[i]) }),
   },
   {
@@ -388,7 +459,17 @@ const KERNELS = [
   },
   {
     fn: 'adamUpdate',
-    args: [['param', 'inout', D], ['grad', 'in', D], ['v', 'inout', D], ['s', 'inout', D, 'square'], 'learningRate', 'beta1', 'beta2', 'epsilon', 't'],
+    args: [
+      ['param', 'inout', D],
+      ['grad', 'in', D],
+      ['v', 'inout', D],
+      ['s', 'inout', D, 'square'],
+      'learningRate',
+      'beta1',
+      'beta2',
+      'epsilon',
+      't',
+    ],
     reference: (inputs, _d, scalars) => {
       const out = optimizerReference('adam', { ...inputs, velocity: inputs.v, squares: inputs.s }, scalars);
       return { param: out.param, v: out.velocity, s: out.squares, scales: { param: out.scale, v: out.velocityScale } };
@@ -418,7 +499,11 @@ function brokenArray(random, arena, dtype, length, role) {
     () => ['BigInt64Array', new BigInt64Array(length)],
     () => ['DataView', new DataView(new ArrayBuffer(length * 8))],
     () => ['other dtype', arena.track(new Other(length).fill(role === 'out' ? SENTINEL : 0.25), role)],
-    () => { const a = arena.floats(dtype, length, role, 'value', false, 'plain'); detach(a); return ['detached', a]; },
+    () => {
+      const a = arena.floats(dtype, length, role, 'value', false, 'plain');
+      detach(a);
+      return ['detached', a];
+    },
     () => ['zero-length', arena.floats(dtype, 0, role)],
     () => ['shorter', arena.floats(dtype, random.int(0, length - 1), role)],
     () => ['longer', arena.floats(dtype, length + random.int(1, 5), role)],
@@ -439,7 +524,9 @@ function brokenDimension(random, value) {
     () => ['other size', value + random.pick([-1, 1, 2, 7]) || value + 1],
     () => ['2147483647', 2147483647],
     () => ['huge valid int', random.int(1000, 2147483647)],
-    ...[0, -1, -0, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + value, 2 ** 53, 1e300, -2147483648].map((v) => () => [String(v), v]),
+    ...[0, -1, -0, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + value, 2 ** 53, 1e300, -2147483648].map(
+      (v) => () => [String(v), v],
+    ),
     ...['3', null, undefined, true, {}, [value], BigInt(value)].map((v) => () => [typeof v, v]),
   ];
   return random.pick(kinds)();
@@ -459,7 +546,21 @@ function brokenRate(random) {
 
 /** A momentum / Adam β, valid in [0, 1): broken ones. */
 function brokenFraction(random) {
-  const v = random.pick([1, 1 + 2 ** -52, 1.5, -0.1, -1e-300, NaN, Infinity, -Infinity, '0.9', null, undefined, {}, 1n]);
+  const v = random.pick([
+    1,
+    1 + 2 ** -52,
+    1.5,
+    -0.1,
+    -1e-300,
+    NaN,
+    Infinity,
+    -Infinity,
+    '0.9',
+    null,
+    undefined,
+    {},
+    1n,
+  ]);
   return [String(v), v];
 }
 
@@ -492,7 +593,18 @@ class Fuzzer {
     this.strict = Boolean(options.strict);
     this.trace = options.trace ?? null;
     this.maxFailures = options.maxFailures ?? 20;
-    this.stats = { calls: 0, valid: 0, invalid: 0, checked: 0, TypeError: 0, RangeError: 0, tooLarge: 0, networks: 0, networksChecked: 0, detached: 0 };
+    this.stats = {
+      calls: 0,
+      valid: 0,
+      invalid: 0,
+      checked: 0,
+      TypeError: 0,
+      RangeError: 0,
+      tooLarge: 0,
+      networks: 0,
+      networksChecked: 0,
+      detached: 0,
+    };
     this.failures = [];
     this.knownBugs = {};
     this.networks = [];
@@ -526,9 +638,12 @@ class Fuzzer {
     else this.stats.invalid++;
     if (thrown !== undefined) {
       if (thrown instanceof TypeError || thrown instanceof RangeError) this.stats[thrown.constructor.name]++;
-      if (valid) this.fail(what, `a valid call threw ${thrown && thrown.constructor && thrown.constructor.name}: ${thrown && thrown.message}`);
+      if (valid) this.fail(what, `a valid call threw ${thrown?.constructor?.name}: ${thrown?.message}`);
       else if (!(thrown instanceof TypeError || thrown instanceof RangeError))
-        this.fail(what, `threw ${thrown instanceof Error ? `${thrown.constructor.name}: ${thrown.message}` : String(thrown)}, expected TypeError or RangeError`);
+        this.fail(
+          what,
+          `threw ${thrown instanceof Error ? `${thrown.constructor.name}: ${thrown.message}` : String(thrown)}, expected TypeError or RangeError`,
+        );
       const changed = arena.unchanged();
       if (changed) this.fail(what, `threw, but ${changed}`);
       return { ok: false, thrown };
@@ -582,12 +697,15 @@ class Fuzzer {
     const d = this.dims();
     const extreme = r.chance(0.15);
     const arena = new Arena(r);
-    const activationChoices = this.activations.filter((a) => (spec.softmaxAllowed ? true : a.code !== this.softmaxCode));
+    const activationChoices = this.activations.filter((a) =>
+      spec.softmaxAllowed ? true : a.code !== this.softmaxCode,
+    );
     const act = r.pick(activationChoices);
     const scalars = { ...validScalars(r), act, dtype };
     const named = {};
     let args = spec.args.map((arg) => {
-      if (typeof arg === 'string') return arg === 'activation' ? act.code : SCALARS.includes(arg) ? scalars[arg] : d[arg];
+      if (typeof arg === 'string')
+        return arg === 'activation' ? act.code : SCALARS.includes(arg) ? scalars[arg] : d[arg];
       const [name, role, size, kind] = arg;
       if (role === 'optional' && r.chance(0.3)) return (named[name] = r.chance(0.5) ? null : undefined);
       return (named[name] = arena.floats(dtype, size(d), role === 'optional' ? 'out' : role, kind, extreme));
@@ -607,7 +725,9 @@ class Fuzzer {
     const broken = [];
     if (r.chance(0.45)) {
       const count = r.chance(0.8) ? 1 : 2;
-      let dimensionBroken = false, dtypeBroken = false, lengthBroken = false;
+      let dimensionBroken = false,
+        dtypeBroken = false,
+        lengthBroken = false;
       // element-wise kernels (no n, m) compare lengths with each other: two arrays made longer by the same amount agree again
       const elementWise = !spec.args.some((a) => a === 'n' || a === 'm');
       const brokenIndices = new Set();
@@ -631,10 +751,11 @@ class Fuzzer {
             const [otherArg, otherIndex] = r.pick(others);
             const outIndex = role === 'in' ? otherIndex : index;
             const outArg = spec.args[outIndex];
-            if (outArg[1] === 'in' || (spec.alias && spec.alias.includes(arg[0]) && spec.alias.includes(otherArg[0]))) continue;
+            if (outArg[1] === 'in' || (spec.alias?.includes(arg[0]) && spec.alias.includes(otherArg[0]))) continue;
             if (brokenIndices.has(otherIndex)) continue;
             const inIndex = outIndex === index ? otherIndex : index;
-            const outLen = outArg[2](d), inLen = spec.args[inIndex][2](d);
+            const outLen = outArg[2](d),
+              inLen = spec.args[inIndex][2](d);
             const overlap = r.int(1, Math.min(outLen, inLen));
             const shared = arena.floats(dtype, outLen + inLen - overlap, 'in');
             args[outIndex] = shared.subarray(0, outLen);
@@ -686,7 +807,9 @@ class Fuzzer {
         broken.push(`only ${args.length} arguments`);
       }
     }
-    const shown = spec.args.filter((a) => typeof a === 'string' && SCALARS.includes(a) && a !== 'activation').map((a) => `${a}=${scalars[a]}`);
+    const shown = spec.args
+      .filter((a) => typeof a === 'string' && SCALARS.includes(a) && a !== 'activation')
+      .map((a) => `${a}=${scalars[a]}`);
     const what = `${spec.fn} ${dtype} n=${d.n} nPrev=${d.nPrev} m=${d.m}${extreme ? ' extreme' : ''}${aliased ? ' A=Z' : ''} act=${act.name}${shown.length ? ` ${shown.join(' ')}` : ''}${broken.length ? ` broken: ${broken.join(', ')}` : ''}`;
     const fn = this.native[spec.fn];
     // the reference reads the inputs as they were before the call (param is updated in place; A may be Z)
@@ -703,7 +826,8 @@ class Fuzzer {
     this.stats.checked++;
     for (const [name, values] of Object.entries(expected)) {
       if (name === 'result') {
-        if (!close(outcome.result, values, dtype, 10)) return this.fail(what, `returned ${outcome.result}, expected ${values}`);
+        if (!close(outcome.result, values, dtype, 10))
+          return this.fail(what, `returned ${outcome.result}, expected ${values}`);
         continue;
       }
       const actual = named[name];
@@ -722,12 +846,17 @@ class Fuzzer {
   gatherCall() {
     const r = this.random;
     const dtype = r.chance(0.5) ? 'f64' : 'f32';
-    const n = r.int(1, 5), columns = r.int(1, 6), count = r.int(1, 7);
+    const n = r.int(1, 5),
+      columns = r.int(1, 6),
+      count = r.int(1, 7);
     const arena = new Arena(r);
     const out = arena.floats(dtype, n * count, 'out');
     const X = arena.floats(dtype, n * columns, 'in');
     const shared = r.chance(0.2);
-    const indices = arena.track(new Uint32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count)), 'in');
+    const indices = arena.track(
+      new Uint32Array(shared ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count)),
+      'in',
+    );
     for (let j = 0; j < count; j++) indices[j] = r.int(0, columns - 1);
     const args = [out, X, n, indices];
     let broken = null;
@@ -744,7 +873,14 @@ class Fuzzer {
         } else {
           [label, value] = brokenArray(r, arena, dtype, args[index].length, index === 0 ? 'out' : 'in');
           // X a whole number of columns longer is still valid (more columns to pick from)
-          if (index === 1 && (value instanceof Float64Array || value instanceof Float32Array) && (value instanceof Float64Array) === (dtype === 'f64') && value.length > 0 && value.length % n === 0) return;
+          if (
+            index === 1 &&
+            (value instanceof Float64Array || value instanceof Float32Array) &&
+            value instanceof Float64Array === (dtype === 'f64') &&
+            value.length > 0 &&
+            value.length % n === 0
+          )
+            return;
           broken = `${index === 0 ? 'out' : 'X'} ${label}`;
         }
       } else if (index === 2) {
@@ -753,9 +889,16 @@ class Fuzzer {
         broken = `n ${label}`;
       } else {
         const kinds = [
-          () => ['a Float64Array', new Float64Array(count)], () => ['an Int32Array', new Int32Array(count)], () => ['a plain Array', Array.from(indices)],
-          () => ['null', null], () => ['empty', new Uint32Array(0)],
-          () => { const bad = Uint32Array.from(indices); bad[r.int(0, count - 1)] = r.pick([columns, columns + 1, 4294967295]); return ['an index past the last column', bad]; },
+          () => ['a Float64Array', new Float64Array(count)],
+          () => ['an Int32Array', new Int32Array(count)],
+          () => ['a plain Array', Array.from(indices)],
+          () => ['null', null],
+          () => ['empty', new Uint32Array(0)],
+          () => {
+            const bad = Uint32Array.from(indices);
+            bad[r.int(0, count - 1)] = r.pick([columns, columns + 1, 4294967295]);
+            return ['an index past the last column', bad];
+          },
         ];
         [label, value] = r.pick(kinds)();
         broken = `indices ${label}`;
@@ -770,7 +913,11 @@ class Fuzzer {
     this.stats.checked++;
     for (let j = 0; j < count; j++)
       for (let i = 0; i < n; i++)
-        if (!Object.is(out[i + j * n], X[i + indices[j] * n])) return this.fail(what, `out[${i + j * n}] = ${out[i + j * n]}, expected X[${i + indices[j] * n}] = ${X[i + indices[j] * n]}`);
+        if (!Object.is(out[i + j * n], X[i + indices[j] * n]))
+          return this.fail(
+            what,
+            `out[${i + j * n}] = ${out[i + j * n]}, expected X[${i + indices[j] * n}] = ${X[i + indices[j] * n]}`,
+          );
   }
 
   sizeCall() {
@@ -778,21 +925,30 @@ class Fuzzer {
     const which = r.pick(['parameterCount', 'workspaceLength', 'maskLength']);
     const layers = r.int(1, 7);
     const big = r.chance(0.4);
-    let dims = Array.from({ length: layers + 1 }, () => (big ? r.pick([1, 2, 3, 1000, 65536, 2147483647, r.int(1, 2147483647)]) : r.int(1, 50)));
+    let dims = Array.from({ length: layers + 1 }, () =>
+      big ? r.pick([1, 2, 3, 1000, 65536, 2147483647, r.int(1, 2147483647)]) : r.int(1, 50),
+    );
     let capacity = big ? r.pick([1, 7, 1 << 30, 2147483647, r.int(1, 2147483647)]) : r.int(1, 100);
     if (r.chance(0.1)) {
       // right at the 2^53 limit: 2^22 · 2^31 parameters; (2 (2^20 + 2^21) + 2^21) · 2^30 workspace elements
       [dims, capacity] = r.pick([
-        [[2147483647, 4194304], 1], [[2147483647, 4194305], 1],
-        [[1, 1048576, 2097152], 1 << 30], [[1, 1048576, 2097152], (1 << 30) + 1],
+        [[2147483647, 4194304], 1],
+        [[2147483647, 4194305], 1],
+        [[1, 1048576, 2097152], 1 << 30],
+        [[1, 1048576, 2097152], (1 << 30) + 1],
       ]);
     }
     let broken = null;
     const arena = new Arena(r);
-    let dimsArg = dims, capacityArg = capacity;
+    let dimsArg = dims,
+      capacityArg = capacity;
     if (r.chance(0.4)) {
       const choice = r.int(0, 3);
-      if (choice === 0) [broken, dimsArg] = ['layerDims junk', r.pick([[], [3], '3,2', null, undefined, new Int32Array([3, 2]), { length: 2 }, [3, '2'], [3, 2, , 1]])];
+      if (choice === 0)
+        [broken, dimsArg] = [
+          'layerDims junk',
+          r.pick([[], [3], '3,2', null, undefined, new Int32Array([3, 2]), { length: 2 }, [3, '2'], [3, 2, , 1]]),
+        ];
       else if (choice === 1) {
         const [label, v] = brokenDimension(r, dims[0]);
         if (!/other size|huge valid|2147483647/.test(label)) {
@@ -805,17 +961,27 @@ class Fuzzer {
         if (!/other size|huge valid|2147483647/.test(label)) [broken, capacityArg] = [`capacity ${label}`, v];
       }
     }
-    const call = { parameterCount: () => this.native.parameterCount(dimsArg), workspaceLength: () => this.native.workspaceLength(dimsArg, capacityArg), maskLength: () => this.native.maskLength(dimsArg, capacityArg) }[which];
+    const call = {
+      parameterCount: () => this.native.parameterCount(dimsArg),
+      workspaceLength: () => this.native.workspaceLength(dimsArg, capacityArg),
+      maskLength: () => this.native.maskLength(dimsArg, capacityArg),
+    }[which];
     // The exact sizes, in BigInt: above 2^53 elements (no Float64Array can be that long, nor a double count it
     // exactly) the binding must refuse with a RangeError instead of returning a rounded or wrapped number.
-    const B = dims.map(BigInt), C = which === 'parameterCount' ? 1n : BigInt(capacity);
-    let params = 0n, units = 0n;
+    const B = dims.map(BigInt),
+      C = which === 'parameterCount' ? 1n : BigInt(capacity);
+    let params = 0n,
+      units = 0n;
     for (let l = 1; l < B.length; l++) {
       params += B[l] * (B[l - 1] + 1n);
       units += B[l];
     }
     const output = B[B.length - 1];
-    const exact = { parameterCount: params, workspaceLength: (2n * units + output) * C, maskLength: (units - output) * C };
+    const exact = {
+      parameterCount: params,
+      workspaceLength: (2n * units + output) * C,
+      maskLength: (units - output) * C,
+    };
     const LIMIT = 2n ** 53n;
     const tooLarge = params > LIMIT || exact.workspaceLength > LIMIT;
     const what = `${which}([${dimsArg}]${which === 'parameterCount' ? '' : `, ${capacityArg}`})${broken ? ` broken: ${broken}` : tooLarge ? ' (beyond 2^53)' : ''}`;
@@ -826,19 +992,30 @@ class Fuzzer {
         this.stats.tooLarge++;
         const e = outcome.thrown;
         if (!(e instanceof RangeError) || !/^\w+: (layerDims|capacity)/.test(e.message) || !/2\^53/.test(e.message))
-          this.fail(what, `sizes beyond 2^53 (parameters ${params}, workspace ${exact.workspaceLength}) threw ${e}, expected a RangeError naming layerDims or capacity and 2^53`);
+          this.fail(
+            what,
+            `sizes beyond 2^53 (parameters ${params}, workspace ${exact.workspaceLength}) threw ${e}, expected a RangeError naming layerDims or capacity and 2^53`,
+          );
       }
       return;
     }
-    if (outcome.result !== Number(exact[which])) this.fail(what, `returned ${outcome.result}, expected ${exact[which]}`);
+    if (outcome.result !== Number(exact[which]))
+      this.fail(what, `returned ${outcome.result}, expected ${exact[which]}`);
   }
 
   randomStateCall() {
     const r = this.random;
     const arena = new Arena(r);
     const seedValid = r.chance(0.8);
-    const seed = seedValid ? r.pick([0, 1, 42, 4294967295, r.int(0, 4294967295)]) : r.pick([-1, 0.5, NaN, Infinity, 4294967296, '1', null, undefined, {}]);
-    const made = this.attempt(`new RandomState(${String(seed)})`, seedValid, arena, () => new this.native.RandomState(seed));
+    const seed = seedValid
+      ? r.pick([0, 1, 42, 4294967295, r.int(0, 4294967295)])
+      : r.pick([-1, 0.5, NaN, Infinity, 4294967296, '1', null, undefined, {}]);
+    const made = this.attempt(
+      `new RandomState(${String(seed)})`,
+      seedValid,
+      arena,
+      () => new this.native.RandomState(seed),
+    );
     if (!made.ok) return;
     const rng = made.result;
     const method = r.pick(['standardNormal', 'uniform', 'shuffle', 'seed']);
@@ -857,9 +1034,16 @@ class Fuzzer {
         for (let i = 0; i < length; i++) values[i] = i;
         return values;
       };
-      const values = valid ? arena.track(make(), 'inout') : r.pick([new Float64Array(length), new Int32Array(length), Array.from({ length }, (_, i) => i), null]);
+      const values = valid
+        ? arena.track(make(), 'inout')
+        : r.pick([new Float64Array(length), new Int32Array(length), Array.from({ length }, (_, i) => i), null]);
       if (!valid && ArrayBuffer.isView(values)) arena.track(values);
-      const outcome = this.attempt(`RandomState.shuffle(${valid ? 'Uint32Array' : Object.prototype.toString.call(values)} of ${length})`, valid, arena, () => rng.shuffle(values));
+      const outcome = this.attempt(
+        `RandomState.shuffle(${valid ? 'Uint32Array' : Object.prototype.toString.call(values)} of ${length})`,
+        valid,
+        arena,
+        () => rng.shuffle(values),
+      );
       if (!outcome.ok) return;
       this.stats.checked++;
       const sorted = Array.from(values).sort((a, b) => a - b);
@@ -869,12 +1053,19 @@ class Fuzzer {
     const valid = r.chance(0.75);
     const out = valid ? arena.floats('f64', length, 'out') : brokenArray(r, arena, 'f32', length, 'out')[1];
     if (!valid && out instanceof Float64Array) return; // a broken f64 array of another length is still valid here
-    const outcome = this.attempt(`RandomState.${method}(${valid ? `Float64Array(${length})` : Object.prototype.toString.call(out)})`, valid, arena, () => rng[method](out));
+    const outcome = this.attempt(
+      `RandomState.${method}(${valid ? `Float64Array(${length})` : Object.prototype.toString.call(out)})`,
+      valid,
+      arena,
+      () => rng[method](out),
+    );
     if (!outcome.ok) return;
     const problem = arena.validWrites();
     if (problem) return this.fail(`RandomState.${method}`, problem);
     this.stats.checked++;
-    for (const v of out) if (!Number.isFinite(v) || (method === 'uniform' && !(v >= 0 && v < 1))) return this.fail(`RandomState.${method}`, `drew ${v}`);
+    for (const v of out)
+      if (!Number.isFinite(v) || (method === 'uniform' && !(v >= 0 && v < 1)))
+        return this.fail(`RandomState.${method}`, `drew ${v}`);
   }
 
   // --- networks --------------------------------------------------------------------------------------------
@@ -883,7 +1074,9 @@ class Fuzzer {
     const r = this.random;
     const L = r.int(1, 3);
     const softmax = r.chance(0.3);
-    const layerDims = Array.from({ length: L + 1 }, (_, l) => (l === L ? (softmax ? r.int(2, 4) : r.int(1, 3)) : r.int(1, 5)));
+    const layerDims = Array.from({ length: L + 1 }, (_, l) =>
+      l === L ? (softmax ? r.int(2, 4) : r.int(1, 3)) : r.int(1, 5),
+    );
     // hidden layers: any activation the reference knows (not softmax)
     const hidden = this.activations.filter((a) => a.code !== this.softmaxCode && a.g);
     const output = softmax ? this.softmaxCode : this.native.Activation.sigmoid;
@@ -896,7 +1089,8 @@ class Fuzzer {
     if (r.chance(0.3)) options.beta1 = r.pick([0, 0.5, r.next()]);
     if (r.chance(0.3)) options.beta2 = r.pick([0, 0.99, r.next()]);
     if (r.chance(0.3)) options.epsilon = r.pick([1e-8, 1e-3, 1]);
-    if (L > 1 && r.chance(0.25)) options.keepProb = [...Array.from({ length: L - 1 }, () => r.pick([1, 0.5, 0.3 + 0.7 * r.next()])), 1];
+    if (L > 1 && r.chance(0.25))
+      options.keepProb = [...Array.from({ length: L - 1 }, () => r.pick([1, 0.5, 0.3 + 0.7 * r.next()])), 1];
     if (options.keepProb && r.chance(0.5)) options.dropoutSeed = r.int(0, 4294967295);
     return { layerDims, activations, capacity, dtype, withNext: r.chance(0.5), softmax, options };
   }
@@ -915,7 +1109,15 @@ class Fuzzer {
       grads: arena.floats(spec.dtype, P, 'out', 'value', false, backing()),
       workspace: arena.floats(spec.dtype, W, 'out', 'value', false, backing()),
     };
-    if (usesDropout(spec)) buffers.masks = arena.floats(spec.dtype, this.native.maskLength(spec.layerDims, spec.capacity), 'out', 'value', false, backing());
+    if (usesDropout(spec))
+      buffers.masks = arena.floats(
+        spec.dtype,
+        this.native.maskLength(spec.layerDims, spec.capacity),
+        'out',
+        'value',
+        false,
+        backing(),
+      );
     if (optimizer >= 1) buffers.velocity = arena.floats(spec.dtype, P, 'inout', 'zero', false, backing());
     if (optimizer === 2) buffers.squares = arena.floats(spec.dtype, P, 'inout', 'zero', false, backing());
     return buffers;
@@ -926,34 +1128,98 @@ class Fuzzer {
     const spec = this.networkSpec(r.chance(0.5) ? 'f64' : 'f32');
     const arena = new Arena(r);
     const buffers = this.networkBuffers(arena, spec);
-    const options = { layerDims: spec.layerDims, activations: spec.activations, capacity: spec.capacity, ...spec.options, ...buffers };
+    const options = {
+      layerDims: spec.layerDims,
+      activations: spec.activations,
+      capacity: spec.capacity,
+      ...spec.options,
+      ...buffers,
+    };
     const L = spec.activations.length;
     const dropout = usesDropout(spec);
     const optimizer = spec.options.optimizer ?? 0;
     let broken = null;
     if (r.chance(0.5)) {
-      const key = r.pick(['layerDims', 'activations', 'capacity', 'params', 'nextParams', 'grads', 'workspace', 'overlap', 'options', 'huge', 'resizable',
-        'l2', 'keepProb', 'masks', 'dropoutSeed', 'optimizer', 'beta1', 'beta2', 'epsilon', 'velocity', 'squares']);
+      const key = r.pick([
+        'layerDims',
+        'activations',
+        'capacity',
+        'params',
+        'nextParams',
+        'grads',
+        'workspace',
+        'overlap',
+        'options',
+        'huge',
+        'resizable',
+        'l2',
+        'keepProb',
+        'masks',
+        'dropoutSeed',
+        'optimizer',
+        'beta1',
+        'beta2',
+        'epsilon',
+        'velocity',
+        'squares',
+      ]);
       const set = (name, label, value) => {
         if (value === DELETE) delete options[name];
         else options[name] = value;
         broken = `${name} ${label}`;
       };
       if (key === 'layerDims') {
-        const v = r.pick([[], [spec.layerDims[0]], '2,1', null, [...spec.layerDims.slice(0, -1), spec.layerDims.at(-1) + 1], spec.layerDims.map((x, i) => (i === 0 ? x + 1 : x)), [0, 1], [1.5, 1], [NaN, 1]]);
-        if (Array.isArray(v) && v.length === 2 && spec.layerDims.length !== 2) options.activations = [this.native.Activation.sigmoid];
+        const v = r.pick([
+          [],
+          [spec.layerDims[0]],
+          '2,1',
+          null,
+          [...spec.layerDims.slice(0, -1), spec.layerDims.at(-1) + 1],
+          spec.layerDims.map((x, i) => (i === 0 ? x + 1 : x)),
+          [0, 1],
+          [1.5, 1],
+          [NaN, 1],
+        ]);
+        if (Array.isArray(v) && v.length === 2 && spec.layerDims.length !== 2)
+          options.activations = [this.native.Activation.sigmoid];
         set('layerDims', JSON.stringify(v), v);
       } else if (key === 'huge') {
         // sizes beyond 2^53 (or wrapping 2^64): refused before any buffer is looked at
-        const [dims, acts] = r.pick([[[2147483647, 2147483647], [2]], [[1, 2147483647, 2147483647, 2], [1, 1, 2]], [[4, 2147483647, 1], [1, 2]], [[2147483647, 4194305], [2]]]);
+        const [dims, acts] = r.pick([
+          [[2147483647, 2147483647], [2]],
+          [
+            [1, 2147483647, 2147483647, 2],
+            [1, 1, 2],
+          ],
+          [
+            [4, 2147483647, 1],
+            [1, 2],
+          ],
+          [[2147483647, 4194305], [2]],
+        ]);
         options.activations = acts;
         options.keepProb = undefined;
         set('layerDims', `huge ${JSON.stringify(dims)}`, dims);
       } else if (key === 'activations') {
-        const v = r.pick([null, [], [...spec.activations, 2], Array(L).fill(this.activationCount), Array(L).fill(-1), Array(L).fill(1), Array(L).fill('sigmoid'),
-          Array(L).fill(0.5), [...spec.activations.slice(0, -1), this.softmaxCode === spec.activations.at(-1) ? 2 : this.softmaxCode].map((c, i) => (i < L - 1 ? this.softmaxCode : c))]);
+        const v = r.pick([
+          null,
+          [],
+          [...spec.activations, 2],
+          Array(L).fill(this.activationCount),
+          Array(L).fill(-1),
+          Array(L).fill(1),
+          Array(L).fill('sigmoid'),
+          Array(L).fill(0.5),
+          [...spec.activations.slice(0, -1), this.softmaxCode === spec.activations.at(-1) ? 2 : this.softmaxCode].map(
+            (c, i) => (i < L - 1 ? this.softmaxCode : c),
+          ),
+        ]);
         // a network whose hidden layers became softmax (refused), or whose output switched between sigmoid and softmax (maybe valid)
-        if (Array.isArray(v) && v.length === L && v.every((c, i) => (i < L - 1 ? c === spec.activations[i] : c === 2 || c === this.softmaxCode))) {
+        if (
+          Array.isArray(v) &&
+          v.length === L &&
+          v.every((c, i) => (i < L - 1 ? c === spec.activations[i] : c === 2 || c === this.softmaxCode))
+        ) {
           if (v.at(-1) === 2 || spec.layerDims.at(-1) >= 2) return;
         }
         set('activations', JSON.stringify(v), v);
@@ -965,7 +1231,8 @@ class Fuzzer {
         const names = Object.keys(buffers).filter((n) => buffers[n]);
         const a = r.pick(names);
         const b = r.pick(names.filter((n) => n !== a));
-        const la = options[a].length, lb = options[b].length;
+        const la = options[a].length,
+          lb = options[b].length;
         const overlap = r.int(1, Math.min(la, lb));
         const shared = arena.floats(spec.dtype, la + lb - overlap, 'in', 'value', false, 'plain');
         options[a] = shared.subarray(0, la);
@@ -987,11 +1254,19 @@ class Fuzzer {
         const edited = base.slice();
         const i = r.int(0, L - 1);
         const v = r.pick([
-          '0.5', 0.5, [...base, 1], base.slice(1),
-          (edited[i] = r.pick([0, -0.5, 1.5, NaN, Infinity, '0.5', null]), edited),
+          '0.5',
+          0.5,
+          [...base, 1],
+          base.slice(1),
+          ((edited[i] = r.pick([0, -0.5, 1.5, NaN, Infinity, '0.5', null])), edited),
           [...base.slice(0, -1), r.pick([0.5, 0.9])],
         ]);
-        if (Array.isArray(v) && v.length === L && v.every((k, j) => (j < L - 1 ? typeof k === 'number' && k > 0 && k <= 1 : k === 1))) return;
+        if (
+          Array.isArray(v) &&
+          v.length === L &&
+          v.every((k, j) => (j < L - 1 ? typeof k === 'number' && k > 0 && k <= 1 : k === 1))
+        )
+          return;
         set('keepProb', JSON.stringify(v), v);
       } else if (key === 'masks') {
         if (!dropout) return; // masks are only read with dropout on
@@ -1062,13 +1337,27 @@ class Fuzzer {
     const X = arena.floats(spec.dtype, n0 * m, 'in');
     const Y = this.networkLabels(arena, spec, m);
     const dropout = usesDropout(spec);
-    const method = r.pick(['forward', 'cost', 'backward', 'trainStep', 'trainStep', 'trainStep', 'trainSteps', 'syncParameters', 'resetOptimizer', 'reseedDropout', 'step']);
+    const method = r.pick([
+      'forward',
+      'cost',
+      'backward',
+      'trainStep',
+      'trainStep',
+      'trainStep',
+      'trainSteps',
+      'syncParameters',
+      'resetOptimizer',
+      'reseedDropout',
+      'step',
+    ]);
     // trainSteps: `count` steps in one call, their costs into a Float64Array of at least count elements
     const count = r.int(1, 3);
     const costs = arena.floats('f64', count + r.int(0, 2), 'out', 'value', false, r.chance(0.8) ? 'plain' : 'shared');
     const training = dropout && r.chance(0.5);
     const seed = r.chance(0.8) ? r.int(0, 4294967295) : r.pick([-1, 1.5, 2 ** 32, NaN, '1', undefined]);
-    const stepValue = r.chance(0.8) ? r.pick([0, 1, r.int(0, 1000), 2 ** 53 - 1]) : r.pick([-1, 1.5, NaN, Infinity, 2 ** 53, '1', null]);
+    const stepValue = r.chance(0.8)
+      ? r.pick([0, 1, r.int(0, 1000), 2 ** 53 - 1])
+      : r.pick([-1, 1.5, NaN, Infinity, 2 ** 53, '1', null]);
     const args = {
       forward: training ? [X, m, true] : [X, m],
       cost: r.chance(0.3) ? [Y, m, r.chance(0.5)] : [Y, m],
@@ -1080,13 +1369,27 @@ class Fuzzer {
       reseedDropout: seed === undefined ? [] : [seed],
       step: [stepValue],
     }[method];
-    const names = { forward: ['X', 'm'], cost: ['Y', 'm'], backward: ['X', 'Y', 'm'], trainStep: ['X', 'Y', 'm', 'learningRate'], trainSteps: ['X', 'Y', 'm', 'learningRate', 'count', 'costs'] }[method] ?? [];
+    const names =
+      {
+        forward: ['X', 'm'],
+        cost: ['Y', 'm'],
+        backward: ['X', 'Y', 'm'],
+        trainStep: ['X', 'Y', 'm', 'learningRate'],
+        trainSteps: ['X', 'Y', 'm', 'learningRate', 'count', 'costs'],
+      }[method] ?? [];
     const validScalar =
-      method === 'reseedDropout' ? Number.isInteger(seed) && seed >= 0 && seed <= 4294967295
-      : method === 'step' ? Number.isInteger(stepValue) && stepValue >= 0 && stepValue <= 2 ** 53 - 1
-      : true;
+      method === 'reseedDropout'
+        ? Number.isInteger(seed) && seed >= 0 && seed <= 4294967295
+        : method === 'step'
+          ? Number.isInteger(stepValue) && stepValue >= 0 && stepValue <= 2 ** 53 - 1
+          : true;
     // reseedDropout and the step count touch no buffer: they work on a network with a detached buffer too
-    let broken = entry.detached && method !== 'reseedDropout' && method !== 'step' ? `${entry.detached} detached` : validScalar ? null : `${method} argument ${String(args[0])}`;
+    let broken =
+      entry.detached && method !== 'reseedDropout' && method !== 'step'
+        ? `${entry.detached} detached`
+        : validScalar
+          ? null
+          : `${method} argument ${String(args[0])}`;
     if (!broken && names.length && r.chance(0.35)) {
       const index = r.int(0, names.length - 1);
       const name = names[index];
@@ -1107,10 +1410,21 @@ class Fuzzer {
       } else if (name === 'costs') {
         // (costs overlapping X or Y is not generated: a known defect, train-steps-costs-overlap)
         [label, value] = r.pick([
-          () => ['a Float32Array', arena.track(new Float32Array(count), 'out')], () => ['a plain Array', new Array(count).fill(0)], () => ['null', null],
+          () => ['a Float32Array', arena.track(new Float32Array(count), 'out')],
+          () => ['a plain Array', new Array(count).fill(0)],
+          () => ['null', null],
           () => ['shorter than count', arena.floats('f64', count - 1, 'out', 'value', false, 'plain')],
-          () => { const c = arena.floats('f64', count, 'out', 'value', false, 'plain'); detach(c); return ['detached', c]; },
-          () => { const own = buffers.grads; return own && own instanceof Float64Array && own.length >= count ? ["a view of the network's grads", own.subarray(0, count)] : ['null', null]; },
+          () => {
+            const c = arena.floats('f64', count, 'out', 'value', false, 'plain');
+            detach(c);
+            return ['detached', c];
+          },
+          () => {
+            const own = buffers.grads;
+            return own && own instanceof Float64Array && own.length >= count
+              ? ["a view of the network's grads", own.subarray(0, count)]
+              : ['null', null];
+          },
         ])();
       } else [label, value] = brokenRate(r);
       args[index] = value;
@@ -1119,11 +1433,13 @@ class Fuzzer {
     const before = net.current;
     const stepBefore = net.step;
     const current = buffers[before === 0 ? 'params' : 'nextParams'];
-    const state = entry.detached ? null : {
-      params: Float64Array.from(current),
-      velocity: buffers.velocity ? Float64Array.from(buffers.velocity) : null,
-      squares: buffers.squares ? Float64Array.from(buffers.squares) : null,
-    };
+    const state = entry.detached
+      ? null
+      : {
+          params: Float64Array.from(current),
+          velocity: buffers.velocity ? Float64Array.from(buffers.velocity) : null,
+          squares: buffers.squares ? Float64Array.from(buffers.squares) : null,
+        };
     const inputsBefore = [Float64Array.from(X), Float64Array.from(Y)];
     const what = `Network.${method} ${spec.dtype} dims=[${spec.layerDims}] act=[${spec.activations}] cap=${spec.capacity} ${JSON.stringify(spec.options)} m=${m}${broken ? ` broken: ${broken}` : ''}`;
     const call = method === 'step' ? () => (net.step = stepValue) : () => net[method](...args);
@@ -1131,15 +1447,24 @@ class Fuzzer {
     if (!outcome.ok) {
       if (net.current !== before) this.fail(what, `current changed from ${before} to ${net.current} by a failed call`);
       if (net.step !== stepBefore) this.fail(what, `step changed from ${stepBefore} to ${net.step} by a failed call`);
-      if (entry.detached && broken === `${entry.detached} detached` && !(outcome.thrown instanceof TypeError && /detached/.test(outcome.thrown.message))) {
+      if (
+        entry.detached &&
+        broken === `${entry.detached} detached` &&
+        !(outcome.thrown instanceof TypeError && /detached/.test(outcome.thrown.message))
+      ) {
         // the batch checks run before the attachment check: a batch that reuses the detached buffer's memory is
         // refused as sharing memory with it (a RangeError) instead of the detachment being reported
-        if (outcome.thrown instanceof RangeError && outcome.thrown.message.includes(`and ${entry.detached} share memory`)) this.knownBug('detached-check-order');
+        if (
+          outcome.thrown instanceof RangeError &&
+          outcome.thrown.message.includes(`and ${entry.detached} share memory`)
+        )
+          this.knownBug('detached-check-order');
         else this.fail(what, `a detached network threw ${outcome.thrown}`);
       }
       return;
     }
-    if (X.some((v, i) => !Object.is(v, inputsBefore[0][i])) || Y.some((v, i) => !Object.is(v, inputsBefore[1][i]))) return this.fail(what, 'X or Y was written');
+    if (X.some((v, i) => !Object.is(v, inputsBefore[0][i])) || Y.some((v, i) => !Object.is(v, inputsBefore[1][i])))
+      return this.fail(what, 'X or Y was written');
     const guards = entry.arena.guardsIntact();
     if (guards) return this.fail(what, guards);
     if (method === 'step') {
@@ -1148,20 +1473,31 @@ class Fuzzer {
     }
     if (method === 'trainSteps') {
       const completed = outcome.result;
-      if (!Number.isInteger(completed) || completed < 0 || completed > count) return this.fail(what, `returned ${completed} steps of ${count}`);
-      for (let k = 0; k < completed; k++) if (!Number.isFinite(costs[k])) return this.fail(what, `costs[${k}] = ${costs[k]} for a completed step`);
-      if (completed < count && Number.isFinite(costs[completed])) return this.fail(what, `stopped after ${completed} of ${count} steps at a finite cost ${costs[completed]}`);
-      for (let k = completed + 1; k < costs.length; k++) if (!Object.is(costs[k], SENTINEL)) return this.fail(what, `costs[${k}] written past the steps run`);
-      if ((spec.options.optimizer ?? 0) === 2 && stepBefore < 2 ** 53 - 1 - count && net.step !== stepBefore + completed) return this.fail(what, `Adam's step went from ${stepBefore} to ${net.step} in ${completed} steps`);
+      if (!Number.isInteger(completed) || completed < 0 || completed > count)
+        return this.fail(what, `returned ${completed} steps of ${count}`);
+      for (let k = 0; k < completed; k++)
+        if (!Number.isFinite(costs[k])) return this.fail(what, `costs[${k}] = ${costs[k]} for a completed step`);
+      if (completed < count && Number.isFinite(costs[completed]))
+        return this.fail(what, `stopped after ${completed} of ${count} steps at a finite cost ${costs[completed]}`);
+      for (let k = completed + 1; k < costs.length; k++)
+        if (!Object.is(costs[k], SENTINEL)) return this.fail(what, `costs[${k}] written past the steps run`);
+      if (
+        (spec.options.optimizer ?? 0) === 2 &&
+        stepBefore < 2 ** 53 - 1 - count &&
+        net.step !== stepBefore + completed
+      )
+        return this.fail(what, `Adam's step went from ${stepBefore} to ${net.step} in ${completed} steps`);
       if (!state || dropout) return;
       // the first cost is the cost of the parameters before the call
       const ref = referenceNetwork(spec, state.params, X, Y, m, this.activations);
       this.stats.networksChecked++;
-      if (!close(costs[0], ref.cost, spec.dtype, 10)) this.fail(what, `costs[0] = ${costs[0]}, reference cost ${ref.cost}`);
+      if (!close(costs[0], ref.cost, spec.dtype, 10))
+        this.fail(what, `costs[0] = ${costs[0]}, reference cost ${ref.cost}`);
       return;
     }
     if (method === 'resetOptimizer') {
-      for (const name of ['velocity', 'squares']) if (buffers[name]?.some((v) => v !== 0)) return this.fail(what, `${name} not zeroed`);
+      for (const name of ['velocity', 'squares'])
+        if (buffers[name]?.some((v) => v !== 0)) return this.fail(what, `${name} not zeroed`);
       if (net.step !== 0) this.fail(what, `step ${net.step} after resetOptimizer`);
       return;
     }
@@ -1177,28 +1513,47 @@ class Fuzzer {
       if (!close(cost, ref.cost, spec.dtype, 10)) this.fail(what, `cost after forward ${cost}, reference ${ref.cost}`);
       return;
     }
-    if (!close(outcome.result, ref.cost, spec.dtype, 10)) return this.fail(what, `trainStep returned ${outcome.result}, reference cost ${ref.cost}`);
+    if (!close(outcome.result, ref.cost, spec.dtype, 10))
+      return this.fail(what, `trainStep returned ${outcome.result}, reference cost ${ref.cost}`);
     if (!Number.isFinite(ref.cost)) {
-      if (net.step !== stepBefore) this.fail(what, `a step with a non-finite cost counted (step ${stepBefore} -> ${net.step})`);
+      if (net.step !== stepBefore)
+        this.fail(what, `a step with a non-finite cost counted (step ${stepBefore} -> ${net.step})`);
       return;
     }
     // the gradients, then the optimiser's update from them (the step's own gradients, left in grads)
     for (let i = 0; i < ref.grads.length; i++)
-      if (!close(buffers.grads[i], ref.grads[i], spec.dtype, 10)) return this.fail(what, `grads[${i}] = ${buffers.grads[i]}, reference ${ref.grads[i]}`);
+      if (!close(buffers.grads[i], ref.grads[i], spec.dtype, 10))
+        return this.fail(what, `grads[${i}] = ${buffers.grads[i]}, reference ${ref.grads[i]}`);
     const kind = ['gd', 'momentum', 'adam'][spec.options.optimizer ?? 0];
     const t = stepBefore + 1;
     // (past 2^53 the count is no longer exact as a double: checked below that)
-    if (kind === 'adam' && stepBefore < 2 ** 53 - 1 && net.step !== t) return this.fail(what, `Adam's step went from ${stepBefore} to ${net.step}`);
+    if (kind === 'adam' && stepBefore < 2 ** 53 - 1 && net.step !== t)
+      return this.fail(what, `Adam's step went from ${stepBefore} to ${net.step}`);
     const o = spec.options;
-    const expected = optimizerReference(kind, { param: state.params, grad: buffers.grads, velocity: state.velocity, squares: state.squares },
-      { learningRate: args[3], beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, epsilon: o.epsilon ?? 1e-8, t, dtype: spec.dtype });
+    const expected = optimizerReference(
+      kind,
+      { param: state.params, grad: buffers.grads, velocity: state.velocity, squares: state.squares },
+      {
+        learningRate: args[3],
+        beta1: o.beta1 ?? 0.9,
+        beta2: o.beta2 ?? 0.999,
+        epsilon: o.epsilon ?? 1e-8,
+        t,
+        dtype: spec.dtype,
+      },
+    );
     const after = buffers[net.current === 0 ? 'params' : 'nextParams'];
     for (let i = 0; i < after.length; i++)
-      if (!close(after[i], expected.param[i], spec.dtype, expected.scale[i])) return this.fail(what, `parameter ${i} = ${after[i]}, expected ${expected.param[i]}`);
-    for (const [name, values, scale] of [['velocity', expected.velocity, expected.velocityScale], ['squares', expected.squares, null]]) {
+      if (!close(after[i], expected.param[i], spec.dtype, expected.scale[i]))
+        return this.fail(what, `parameter ${i} = ${after[i]}, expected ${expected.param[i]}`);
+    for (const [name, values, scale] of [
+      ['velocity', expected.velocity, expected.velocityScale],
+      ['squares', expected.squares, null],
+    ]) {
       if (!values) continue;
       for (let i = 0; i < values.length; i++)
-        if (!close(buffers[name][i], values[i], spec.dtype, scale ? scale[i] : 1)) return this.fail(what, `${name}[${i}] = ${buffers[name][i]}, expected ${values[i]}`);
+        if (!close(buffers[name][i], values[i], spec.dtype, scale ? scale[i] : 1))
+          return this.fail(what, `${name}[${i}] = ${buffers[name][i]}, expected ${values[i]}`);
     }
   }
 }
@@ -1214,13 +1569,22 @@ function usesDropout(spec) {
  * from flat parameters; sigmoid or softmax output.
  */
 function referenceNetwork(spec, params, X, Y, m, activations) {
-  const dims = spec.layerDims, L = dims.length - 1;
+  const dims = spec.layerDims,
+    L = dims.length - 1;
   const l2 = spec.options.l2 ?? 0;
   const layers = [];
   let offset = 0;
   for (let l = 1; l <= L; l++) {
-    const n = dims[l], nPrev = dims[l - 1];
-    layers.push({ n, nPrev, W: params.subarray(offset, offset + n * nPrev), b: params.subarray(offset + n * nPrev, offset + n * nPrev + n), wOffset: offset, bOffset: offset + n * nPrev });
+    const n = dims[l],
+      nPrev = dims[l - 1];
+    layers.push({
+      n,
+      nPrev,
+      W: params.subarray(offset, offset + n * nPrev),
+      b: params.subarray(offset + n * nPrev, offset + n * nPrev + n),
+      wOffset: offset,
+      bOffset: offset + n * nPrev,
+    });
     offset += n * nPrev + n;
   }
   const As = [Float64Array.from(X)];
@@ -1314,7 +1678,8 @@ function main(argv) {
     if (!total.stats) total.stats = { ...result.stats };
     else for (const key of Object.keys(result.stats)) total.stats[key] += result.stats[key];
     total.failures.push(...result.failures.map((f) => `part ${part} (seed ${(seed + part * 0x9e3779b9) >>> 0}) ${f}`));
-    for (const [bug, count] of Object.entries(result.knownBugs)) total.knownBugs[bug] = (total.knownBugs[bug] ?? 0) + count;
+    for (const [bug, count] of Object.entries(result.knownBugs))
+      total.knownBugs[bug] = (total.knownBugs[bug] ?? 0) + count;
     if (calls > chunk) console.log(`fuzz: ${done + n} calls, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   console.log(`fuzz: seed ${seed}, ${JSON.stringify(total.stats)}`);

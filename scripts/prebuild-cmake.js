@@ -7,7 +7,7 @@
 // build/Debug), strips it and copies it to prebuilds/<platform>-<arch>/. So: run `cmake-js rebuild`, which
 // leaves build/Release/dnn_native.node. --target and --devdir are node-gyp's header cache; a Node-API build
 // uses node-api-headers (cmake-js picks them from package.json's binary.napi_versions), so they are ignored.
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 

@@ -2,7 +2,7 @@
 // Makes a checkout ready to run, so that `npm start` and `npm test` work on a fresh machine as the README says:
 // the system packages the native build needs (installed with apt-get when running as root on Debian/Ubuntu),
 // the npm dependencies, the native addon and the compiled TypeScript. Each step is skipped when already done.
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,7 +42,9 @@ if (needBuild) {
   if (missing.length > 0) {
     const canInstall = process.getuid?.() === 0 && succeeds('apt-get', ['--version']);
     if (!canInstall) {
-      console.error(`setup: the native build needs system packages: ${missing.join(' ')} (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')})`);
+      console.error(
+        `setup: the native build needs system packages: ${missing.join(' ')} (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')})`,
+      );
       process.exit(1);
     }
     console.log(`setup: installing ${missing.join(' ')}`);

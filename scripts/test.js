@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the uvu suites under test/ (TypeScript, through tsx) and ends with the plain line CI reads:
 // "N passed, N failed". Extra arguments are uvu's: a pattern narrows the files (npm test -- model).
-'use strict';
+
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
@@ -26,7 +26,9 @@ child.on('close', (code, signal) => {
     const match = plain.match(new RegExp(`${label}:\\s+(\\d+)`));
     return match ? Number(match[1]) : 0;
   };
-  const total = count('Total'), passed = count('Passed'), skipped = count('Skipped');
+  const total = count('Total'),
+    passed = count('Passed'),
+    skipped = count('Skipped');
   let failed = total - passed - skipped;
   if ((code !== 0 || signal) && failed === 0) failed = 1; // a crash or a failed import counts as a failure
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

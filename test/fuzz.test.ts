@@ -27,9 +27,13 @@ for (const seed of [20240501, 7]) {
     assert.ok(result.stats.TypeError > 200 && result.stats.RangeError > 100, 'both error classes seen');
     assert.ok(result.stats.tooLarge > 5, `${result.stats.tooLarge} sizes beyond 2^53 refused`);
     assert.ok(result.stats.networks > 20, 'networks built');
-    assert.ok(result.stats.networksChecked > 50, `${result.stats.networksChecked} network steps checked against the reference`);
+    assert.ok(
+      result.stats.networksChecked > 50,
+      `${result.stats.networksChecked} network steps checked against the reference`,
+    );
     assert.ok(result.stats.detached > 2, 'buffers detached under live networks');
-    for (const bug of Object.keys(result.knownBugs)) assert.ok(KNOWN_BUGS.has(bug), `unexpected known-bug class ${bug}`);
+    for (const bug of Object.keys(result.knownBugs))
+      assert.ok(KNOWN_BUGS.has(bug), `unexpected known-bug class ${bug}`);
   });
 }
 

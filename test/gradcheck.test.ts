@@ -7,7 +7,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import native from '../lib/binding';
-import { Matrix, RandomState, modelForward, modelBackward, computeCost, type Parameters, type Grads } from '../lib/index';
+import {
+  computeCost,
+  type Grads,
+  Matrix,
+  modelBackward,
+  modelForward,
+  type Parameters,
+  RandomState,
+} from '../lib/index';
 import * as ref from '../lib/reference';
 
 const H = 1e-6;
@@ -138,7 +146,8 @@ for (const problem of problems) {
     ref.parameterOffsets(dims).forEach(({ W, b }, i) => {
       expectGradient(grads[`dW${i + 1}`].data, approx.subarray(W, b), `dW${i + 1}`);
       const db = grads[`db${i + 1}`].data;
-      if (norm(approx.subarray(b, b + db.length)) > 1e-3) assert.ok(relativeDifference(db, approx.subarray(b, b + db.length)) < THRESHOLD, `db${i + 1}`);
+      if (norm(approx.subarray(b, b + db.length)) > 1e-3)
+        assert.ok(relativeDifference(db, approx.subarray(b, b + db.length)) < THRESHOLD, `db${i + 1}`);
     });
     // The tutorial's dA_prev = Wᵀ dZ carries no 1/m (only dW and db do): dA0 is the gradient of the loss summed over
     // the examples, m times the cost's gradient with respect to X.
@@ -152,8 +161,13 @@ for (const problem of problems) {
     const capacity = m + 2; // a batch smaller than the network's capacity
     const grads = new Float64Array(problem.theta.length);
     const net = new native.Network({
-      layerDims: dims, activations: [...Array(L - 1).fill(native.Activation.relu), native.Activation.sigmoid], capacity,
-      params: problem.theta.slice(), nextParams: null, grads, workspace: new Float64Array(native.workspaceLength(dims, capacity)),
+      layerDims: dims,
+      activations: [...Array(L - 1).fill(native.Activation.relu), native.Activation.sigmoid],
+      capacity,
+      params: problem.theta.slice(),
+      nextParams: null,
+      grads,
+      workspace: new Float64Array(native.workspaceLength(dims, capacity)),
     });
     net.forward(problem.X, m);
     const networkCost = net.cost(problem.Y, m);
@@ -171,14 +185,21 @@ for (const problem of problems) {
 
   test(`gradient check ${label(problem)}: the float32 Network's grads agree with the float64 finite differences to 1e-4`, () => {
     // θ and X rounded to float32 first, so both sides differentiate the same function.
-    const theta32 = Float32Array.from(problem.theta), X32 = Float32Array.from(problem.X), Y32 = Float32Array.from(problem.Y);
+    const theta32 = Float32Array.from(problem.theta),
+      X32 = Float32Array.from(problem.X),
+      Y32 = Float32Array.from(problem.Y);
     const rounded: Problem = { ...problem, theta: Float64Array.from(theta32), X: Float64Array.from(X32) };
     assert.ok(distanceToKink(rounded) >= MARGIN / 2, 'rounding to float32 keeps the draw away from the kinks');
     const approx = numericalGradient(rounded.theta, () => cost(rounded));
     const grads = new Float32Array(theta32.length);
     const net = new native.Network({
-      layerDims: dims, activations: [...Array(L - 1).fill(native.Activation.relu), native.Activation.sigmoid], capacity: m,
-      params: theta32, nextParams: null, grads, workspace: new Float32Array(native.workspaceLength(dims, m)),
+      layerDims: dims,
+      activations: [...Array(L - 1).fill(native.Activation.relu), native.Activation.sigmoid],
+      capacity: m,
+      params: theta32,
+      nextParams: null,
+      grads,
+      workspace: new Float32Array(native.workspaceLength(dims, m)),
     });
     net.forward(X32, m);
     net.backward(X32, Y32, m);
@@ -198,7 +219,13 @@ test('gradient check: the measure catches a wrong gradient (one element off, a w
   const oneOff = g.slice();
   oneOff[3] += 1e-4 * norm(g);
   assert.ok(relativeDifference(oneOff, approx) > THRESHOLD, 'one element off by 1e-4 ||g|| fails');
-  assert.ok(relativeDifference(g.map((v) => v * (1 + 1e-5)), approx) > THRESHOLD, 'a gradient scaled by 1 + 1e-5 fails');
+  assert.ok(
+    relativeDifference(
+      g.map((v) => v * (1 + 1e-5)),
+      approx,
+    ) > THRESHOLD,
+    'a gradient scaled by 1 + 1e-5 fails',
+  );
   // The tutorial's classic slip: forgetting 1/m in one layer's db.
   const [, { b: b2 }] = ref.parameterOffsets(dims);
   const noMean = g.slice();

@@ -6,7 +6,9 @@ import type { Matrix } from '../lib/index';
 export function assertClose(actual: number, expected: number, tol: number, what = ''): void {
   const scale = Math.max(1, Math.abs(expected));
   if (!(Math.abs(actual - expected) <= tol * scale))
-    assert.unreachable(`${what ? `${what}: ` : ''}${actual} differs from ${expected} by ${Math.abs(actual - expected)} (tolerance ${tol * scale})`);
+    assert.unreachable(
+      `${what ? `${what}: ` : ''}${actual} differs from ${expected} by ${Math.abs(actual - expected)} (tolerance ${tol * scale})`,
+    );
 }
 
 export function assertArrayClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = ''): void {

@@ -5,18 +5,29 @@
 // Tolerances are relative, but to each element's magnitude, not to its value: the magnitude is the same
 // computation run on absolute values (|W|·|A_prev| + |b| for Z = W·A_prev + b), the size that rounding errors
 // scale with, so a sum of many terms that cancels is held to its terms' size. float64: 1e-12; float32: 1e-4.
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import native from '../lib/binding';
 import {
-  Matrix, RandomState, linearForward, linearActivationForward, reluBackward, sigmoidBackward, linearBackward,
-  linearActivationBackward, computeCost, modelForward, modelBackward, updateParameters,
+  computeCost,
+  linearActivationBackward,
+  linearActivationForward,
+  linearBackward,
+  linearForward,
+  Matrix,
+  modelBackward,
+  modelForward,
   type Parameters,
+  RandomState,
+  reluBackward,
+  sigmoidBackward,
+  updateParameters,
 } from '../lib/index';
-import * as ref from '../lib/reference';
 import type { FloatArray, ReferenceActivation } from '../lib/reference';
+import * as ref from '../lib/reference';
 import { assertClose } from './helpers';
 
 type DType = 'float32' | 'float64';
@@ -78,13 +89,21 @@ class Draws {
 }
 
 /** |actual - expected| <= tol · scale, element by element (scale: an array of magnitudes, or one number). */
-function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, scale: ArrayLike<number> | number, tol: number, what: string): void {
+function expectWithin(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  scale: ArrayLike<number> | number,
+  tol: number,
+  what: string,
+): void {
   assert.is(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const magnitude = typeof scale === 'number' ? scale : scale[i];
     const difference = Math.abs(actual[i] - expected[i]);
     if (!(difference <= tol * magnitude))
-      assert.unreachable(`${what}[${i}]: ${actual[i]}, reference ${expected[i]}: |difference| ${difference} > ${tol} x magnitude ${magnitude}`);
+      assert.unreachable(
+        `${what}[${i}]: ${actual[i]}, reference ${expected[i]}: |difference| ${difference} > ${tol} x magnitude ${magnitude}`,
+      );
   }
 }
 
@@ -92,7 +111,8 @@ function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, sc
 function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   assert.is(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++)
-    if (!Object.is(actual[i], expected[i]) && actual[i] !== expected[i]) assert.unreachable(`${what}[${i}]: ${actual[i]}, expected exactly ${expected[i]}`);
+    if (!Object.is(actual[i], expected[i]) && actual[i] !== expected[i])
+      assert.unreachable(`${what}[${i}]: ${actual[i]}, expected exactly ${expected[i]}`);
 }
 
 function expectCloseNumber(actual: number, expected: number, scale: number, tol: number, what: string): void {
@@ -124,7 +144,9 @@ class Arena {
   expectGuardsIntact(what: string): void {
     let next = 0;
     const check = (from: number, to: number) => {
-      for (let i = from; i < to; i++) if (this.buffer[i] !== Arena.SENTINEL) assert.unreachable(`${what}: element ${i} outside every argument was written (${this.buffer[i]})`);
+      for (let i = from; i < to; i++)
+        if (this.buffer[i] !== Arena.SENTINEL)
+          assert.unreachable(`${what}: element ${i} outside every argument was written (${this.buffer[i]})`);
     };
     for (const [start, end] of this.ranges) {
       check(next, start);
@@ -152,7 +174,9 @@ const SHAPES: Shape[] = [
   { label: '1500 inputs', n: 12, nPrev: 1500, m: 6 },
   { label: 'long batch (m = 3000)', n: 3, nPrev: 2, m: 3000 },
   ...Array.from({ length: 6 }, (_, i) => {
-    const n = shapeDraws.integer(1, 48), nPrev = shapeDraws.integer(1, 48), m = shapeDraws.integer(1, 48);
+    const n = shapeDraws.integer(1, 48),
+      nPrev = shapeDraws.integer(1, 48),
+      m = shapeDraws.integer(1, 48);
     return { label: `random ${i} (${n} x ${nPrev}, m = ${m})`, n, nPrev, m };
   }),
 ];
@@ -194,9 +218,11 @@ for (const dtype of DTYPES) {
       expectWithin(Z, Zref, magnitude, tol, `${label}: linearForward Z`);
 
       for (const activation of ACTIVATIONS) {
-        const A = filled(dtype, n * m), Zkept = filled(dtype, n * m);
+        const A = filled(dtype, n * m),
+          Zkept = filled(dtype, n * m);
         native.linearActivationForward(A, Zkept, W, A_prev, b, n, nPrev, m, CODE[activation]);
-        const Aref = allocate(dtype, n * m), ZrefKept = allocate(dtype, n * m);
+        const Aref = allocate(dtype, n * m),
+          ZrefKept = allocate(dtype, n * m);
         ref.linearActivationForward(Aref, ZrefKept, W, A_prev, b, n, nPrev, m, activation);
         expectIdentical(Zkept, Z, `${label} ${activation}: the Z kept by linearActivationForward is linearForward's`);
         expectWithin(A, Aref, activationMagnitude(magnitude, activation), tol, `${label} ${activation}: A`);
@@ -215,7 +241,8 @@ for (const dtype of DTYPES) {
       const Z = draws.normal(length, dtype, 3);
       const dA = draws.normal(length, dtype);
       for (const activation of ACTIVATIONS) {
-        const A = filled(dtype, length), Aref = allocate(dtype, length);
+        const A = filled(dtype, length),
+          Aref = allocate(dtype, length);
         native.activationForward(A, Z, CODE[activation]);
         ref.activationForward(Aref, Z, activation);
         if (activation === 'sigmoid') expectWithin(A, Aref, abs64(Aref), tol, `${label}: sigmoid forward`);
@@ -225,7 +252,8 @@ for (const dtype of DTYPES) {
         native.activationForward(inPlace, inPlace, CODE[activation]);
         expectIdentical(inPlace, A, `${label}: ${activation} forward in place`);
 
-        const dZ = filled(dtype, length), dZref = allocate(dtype, length);
+        const dZ = filled(dtype, length),
+          dZref = allocate(dtype, length);
         native.activationBackward(dZ, dA, Z, CODE[activation]);
         ref.activationBackward(dZref, dA, Z, activation);
         if (activation === 'sigmoid') {
@@ -242,15 +270,21 @@ for (const dtype of DTYPES) {
 
   test(`${dtype} kernels: the reference's reluForward / sigmoidForward / reluBackward / sigmoidBackward are its activation functions`, () => {
     const draws = new Draws(3);
-    const Z = draws.normal(50, dtype, 4), dA = draws.normal(50, dtype);
+    const Z = draws.normal(50, dtype, 4),
+      dA = draws.normal(50, dtype);
     const pairs: [string, (out: FloatArray) => void, (out: FloatArray) => void][] = [
       ['reluForward', (o) => ref.reluForward(o, Z), (o) => native.activationForward(o, Z, CODE.relu)],
       ['sigmoidForward', (o) => ref.sigmoidForward(o, Z), (o) => native.activationForward(o, Z, CODE.sigmoid)],
       ['reluBackward', (o) => ref.reluBackward(o, dA, Z), (o) => native.activationBackward(o, dA, Z, CODE.relu)],
-      ['sigmoidBackward', (o) => ref.sigmoidBackward(o, dA, Z), (o) => native.activationBackward(o, dA, Z, CODE.sigmoid)],
+      [
+        'sigmoidBackward',
+        (o) => ref.sigmoidBackward(o, dA, Z),
+        (o) => native.activationBackward(o, dA, Z, CODE.sigmoid),
+      ],
     ];
     for (const [name, reference, fast] of pairs) {
-      const expected = allocate(dtype, 50), actual = filled(dtype, 50);
+      const expected = allocate(dtype, 50),
+        actual = filled(dtype, 50);
       reference(expected);
       fast(actual);
       // |dA| + 1 bounds every value here and the error of each.
@@ -267,17 +301,25 @@ for (const dtype of DTYPES) {
 
       const full = new Arena(dtype, [nPrev * m, n * nPrev, n, n * m, nPrev * m, n * nPrev]);
       const [dA_prev, dW, db, dZin, A_in, W_in] = full.views;
-      dA_prev.fill(NaN); dW.fill(NaN); db.fill(NaN);
-      dZin.set(dZ); A_in.set(A_prev); W_in.set(W);
+      dA_prev.fill(NaN);
+      dW.fill(NaN);
+      db.fill(NaN);
+      dZin.set(dZ);
+      A_in.set(A_prev);
+      W_in.set(W);
       native.linearBackward(dA_prev, dW, db, dZin, A_in, W_in, n, nPrev, m);
       full.expectGuardsIntact(`${label}: linearBackward`);
       expectIdentical(dZin, dZ, `${label}: dZ is read only`);
       expectIdentical(A_in, A_prev, `${label}: A_prev is read only`);
       expectIdentical(W_in, W, `${label}: W is read only`);
 
-      const dA_ref = allocate(dtype, nPrev * m), dW_ref = allocate(dtype, n * nPrev), db_ref = allocate(dtype, n);
+      const dA_ref = allocate(dtype, nPrev * m),
+        dW_ref = allocate(dtype, n * nPrev),
+        db_ref = allocate(dtype, n);
       ref.linearBackward(dA_ref, dW_ref, db_ref, dZ, A_prev, W, n, nPrev, m);
-      const dA_mag = new Float64Array(nPrev * m), dW_mag = new Float64Array(n * nPrev), db_mag = new Float64Array(n);
+      const dA_mag = new Float64Array(nPrev * m),
+        dW_mag = new Float64Array(n * nPrev),
+        db_mag = new Float64Array(n);
       ref.linearBackward(dA_mag, dW_mag, db_mag, abs64(dZ), abs64(A_prev), abs64(W), n, nPrev, m);
       expectWithin(dA_prev, dA_ref, dA_mag, tol, `${label}: dA_prev`);
       expectWithin(dW, dW_ref, dW_mag, tol, `${label}: dW`);
@@ -286,18 +328,25 @@ for (const dtype of DTYPES) {
       // Without dA_prev: a slot where dA_prev would be stays untouched along with every guard and input.
       const partial = new Arena(dtype, [nPrev * m, n * nPrev, n, n * m, nPrev * m, n * nPrev]);
       const [unusedSlot, dW2, db2, dZ2, A2, W2] = partial.views;
-      dW2.fill(NaN); db2.fill(NaN);
-      dZ2.set(dZ); A2.set(A_prev); W2.set(W);
+      dW2.fill(NaN);
+      db2.fill(NaN);
+      dZ2.set(dZ);
+      A2.set(A_prev);
+      W2.set(W);
       native.linearBackward(null, dW2, db2, dZ2, A2, W2, n, nPrev, m);
       partial.expectGuardsIntact(`${label}: linearBackward(null, ...)`);
-      assert.ok(unusedSlot.every((v) => v === Arena.SENTINEL), `${label}: the dA_prev slot is not written when dA_prev is null`);
+      assert.ok(
+        unusedSlot.every((v) => v === Arena.SENTINEL),
+        `${label}: the dA_prev slot is not written when dA_prev is null`,
+      );
       expectIdentical(dZ2, dZ, `${label}: dZ is read only (null dA_prev)`);
       expectIdentical(A2, A_prev, `${label}: A_prev is read only (null dA_prev)`);
       expectIdentical(W2, W, `${label}: W is read only (null dA_prev)`);
       expectIdentical(dW2, dW, `${label}: dW is the same with or without dA_prev`);
       expectIdentical(db2, db, `${label}: db is the same with or without dA_prev`);
 
-      const dW_ref2 = allocate(dtype, n * nPrev).fill(-1), db_ref2 = allocate(dtype, n).fill(-1);
+      const dW_ref2 = allocate(dtype, n * nPrev).fill(-1),
+        db_ref2 = allocate(dtype, n).fill(-1);
       ref.linearBackward(null, dW_ref2, db_ref2, dZ, A_prev, W, n, nPrev, m);
       expectIdentical(dW_ref2, dW_ref, `${label}: the reference's dW without dA_prev`);
       expectIdentical(db_ref2, db_ref, `${label}: the reference's db without dA_prev`);
@@ -308,63 +357,111 @@ for (const dtype of DTYPES) {
     const draws = new Draws(5);
     for (const { n, m, label } of SHAPES) {
       const AL = draws.uniform(n * m, dtype, 0.01, 0.99);
-      for (const [kind, Y] of [['0/1 labels', draws.labels(n * m, dtype)], ['soft labels', draws.uniform(n * m, dtype)]] as const) {
+      for (const [kind, Y] of [
+        ['0/1 labels', draws.labels(n * m, dtype)],
+        ['soft labels', draws.uniform(n * m, dtype)],
+      ] as const) {
         // Every term is >= 0, so the cost itself is the sum of its terms' magnitudes.
         const expected = ref.binaryCrossEntropy(AL, Y, n, m);
-        expectCloseNumber(native.binaryCrossEntropy(AL, Y, n, m), expected, expected, tol, `${label} ${kind}: binaryCrossEntropy`);
+        expectCloseNumber(
+          native.binaryCrossEntropy(AL, Y, n, m),
+          expected,
+          expected,
+          tol,
+          `${label} ${kind}: binaryCrossEntropy`,
+        );
         const Z = draws.normal(n * m, dtype, 3);
         const expectedFromLogits = ref.binaryCrossEntropyFromLogits(Z, Y, n, m);
-        expectCloseNumber(native.binaryCrossEntropyFromLogits(Z, Y, n, m), expectedFromLogits, expectedFromLogits, tol, `${label} ${kind}: from logits`);
+        expectCloseNumber(
+          native.binaryCrossEntropyFromLogits(Z, Y, n, m),
+          expectedFromLogits,
+          expectedFromLogits,
+          tol,
+          `${label} ${kind}: from logits`,
+        );
       }
     }
   });
 
   test(`${dtype} kernels: cross-entropy edge values (zero-weight terms, saturated AL, extreme logits)`, () => {
     // AL exactly 0 or 1 with an agreeing label: those terms count 0, as in cost.cpp.
-    const AL = Float64Array.of(0, 1, 0.25, 1, 0, 0.5), Y = Float64Array.of(0, 1, 0, 1, 0, 1);
+    const AL = Float64Array.of(0, 1, 0.25, 1, 0, 0.5),
+      Y = Float64Array.of(0, 1, 0, 1, 0, 1);
     const [ALd, Yd] = [allocate(dtype, 6), allocate(dtype, 6)];
-    ALd.set(AL); Yd.set(Y);
+    ALd.set(AL);
+    Yd.set(Y);
     const expected = -(Math.log(0.75) + Math.log(0.5)) / 3;
     assertClose(ref.binaryCrossEntropy(ALd, Yd, 2, 3), expected, 1e-15, 'reference, zero-weight rule');
     assertClose(native.binaryCrossEntropy(ALd, Yd, 2, 3), expected, tol, 'native, zero-weight rule');
     // A confident wrong answer costs +Infinity in both.
-    const wrongAL = allocate(dtype, 2), wrongY = allocate(dtype, 2);
-    wrongAL.set([0, 0.5]); wrongY.set([1, 0]);
+    const wrongAL = allocate(dtype, 2),
+      wrongY = allocate(dtype, 2);
+    wrongAL.set([0, 0.5]);
+    wrongY.set([1, 0]);
     assert.is(ref.binaryCrossEntropy(wrongAL, wrongY, 1, 2), Infinity);
     assert.is(native.binaryCrossEntropy(wrongAL, wrongY, 1, 2), Infinity);
     // From logits: finite for every finite Z, including ones whose sigmoid is exactly 0 or 1.
-    const Z = allocate(dtype, 8), labels = allocate(dtype, 8);
+    const Z = allocate(dtype, 8),
+      labels = allocate(dtype, 8);
     Z.set([-800, 800, -60, 60, 0, -1e-30, 30, -30]);
     labels.set([1, 0, 1, 0, 1, 0, 1, 0]);
     const fromLogits = ref.binaryCrossEntropyFromLogits(Z, labels, 2, 4);
     assert.ok(Number.isFinite(fromLogits), 'the reference is finite');
-    expectCloseNumber(native.binaryCrossEntropyFromLogits(Z, labels, 2, 4), fromLogits, fromLogits, tol, 'native from extreme logits');
-    assertClose(fromLogits, (800 + 800 + 60 + 60 + 2 * Math.LN2 + 2 * Math.log1p(Math.exp(-30))) / 4, 1e-15, 'reference from extreme logits');
+    expectCloseNumber(
+      native.binaryCrossEntropyFromLogits(Z, labels, 2, 4),
+      fromLogits,
+      fromLogits,
+      tol,
+      'native from extreme logits',
+    );
+    assertClose(
+      fromLogits,
+      (800 + 800 + 60 + 60 + 2 * Math.LN2 + 2 * Math.log1p(Math.exp(-30))) / 4,
+      1e-15,
+      'reference from extreme logits',
+    );
   });
 
   test(`${dtype} kernels: binaryCrossEntropyBackward, sigmoidCrossEntropyBackward and sgdUpdate on every shape`, () => {
     const draws = new Draws(6);
     for (const { n, m, label } of SHAPES) {
       const length = n * m;
-      const AL = draws.uniform(length, dtype, 0.01, 0.99), Y = draws.uniform(length, dtype);
-      const dAL = filled(dtype, length), dALref = allocate(dtype, length);
+      const AL = draws.uniform(length, dtype, 0.01, 0.99),
+        Y = draws.uniform(length, dtype);
+      const dAL = filled(dtype, length),
+        dALref = allocate(dtype, length);
       native.binaryCrossEntropyBackward(dAL, AL, Y);
       ref.binaryCrossEntropyBackward(dALref, AL, Y);
       const dALmag = new Float64Array(length);
       for (let i = 0; i < length; i++) dALmag[i] = Math.abs(Y[i] / AL[i]) + Math.abs((1 - Y[i]) / (1 - AL[i]));
       expectWithin(dAL, dALref, dALmag, tol, `${label}: binaryCrossEntropyBackward`);
 
-      const dZ = filled(dtype, length), dZref = allocate(dtype, length);
+      const dZ = filled(dtype, length),
+        dZref = allocate(dtype, length);
       native.sigmoidCrossEntropyBackward(dZ, AL, Y);
       ref.sigmoidCrossEntropyBackward(dZref, AL, Y);
-      expectWithin(dZ, dZref, abs64(AL).map((a, i) => a + Math.abs(Y[i])), tol, `${label}: sigmoidCrossEntropyBackward`);
+      expectWithin(
+        dZ,
+        dZref,
+        abs64(AL).map((a, i) => a + Math.abs(Y[i])),
+        tol,
+        `${label}: sigmoidCrossEntropyBackward`,
+      );
 
-      const param = draws.normal(length, dtype), grad = draws.normal(length, dtype);
+      const param = draws.normal(length, dtype),
+        grad = draws.normal(length, dtype);
       const learningRate = 0.37;
-      const updated = param.slice() as FloatArray, updatedRef = param.slice() as FloatArray;
+      const updated = param.slice() as FloatArray,
+        updatedRef = param.slice() as FloatArray;
       native.sgdUpdate(updated, grad, learningRate);
       ref.sgdUpdate(updatedRef, grad, learningRate);
-      expectWithin(updated, updatedRef, abs64(param).map((p, i) => p + learningRate * Math.abs(grad[i])), tol, `${label}: sgdUpdate`);
+      expectWithin(
+        updated,
+        updatedRef,
+        abs64(param).map((p, i) => p + learningRate * Math.abs(grad[i])),
+        tol,
+        `${label}: sgdUpdate`,
+      );
     }
   });
 }
@@ -380,14 +477,19 @@ for (const dtype of DTYPES) {
     for (const shape of SHAPES) {
       const { n, nPrev, m, label } = shape;
       const layer = drawLayer(draws, shape, dtype);
-      const A_prev = new Matrix(nPrev, m, layer.A_prev), W = new Matrix(n, nPrev, layer.W), b = new Matrix(n, 1, layer.b);
+      const A_prev = new Matrix(nPrev, m, layer.A_prev),
+        W = new Matrix(n, nPrev, layer.W),
+        b = new Matrix(n, 1, layer.b);
       const zMagnitude = new Float64Array(n * m);
       ref.linearForward(zMagnitude, abs64(layer.W), abs64(layer.A_prev), abs64(layer.b), n, nPrev, m);
 
       const [Z, linearCache] = linearForward(A_prev, W, b);
       assert.equal(Z.shape, [n, m], `${label}: Z shape`);
       assert.is(Z.dtype, dtype, `${label}: Z dtype`);
-      assert.ok(linearCache[0] === A_prev && linearCache[1] === W && linearCache[2] === b, `${label}: the cache holds the inputs`);
+      assert.ok(
+        linearCache[0] === A_prev && linearCache[1] === W && linearCache[2] === b,
+        `${label}: the cache holds the inputs`,
+      );
       const Zref = allocate(dtype, n * m);
       ref.linearForward(Zref, layer.W, layer.A_prev, layer.b, n, nPrev, m);
       expectWithin(Z.data, Zref, zMagnitude, tol, `${label}: linearForward`);
@@ -395,9 +497,29 @@ for (const dtype of DTYPES) {
       for (const activation of ['relu', 'sigmoid'] as const) {
         const [A, [, Zcache]] = linearActivationForward(A_prev, W, b, activation);
         const Aref = allocate(dtype, n * m);
-        ref.linearActivationForward(Aref, allocate(dtype, n * m), layer.W, layer.A_prev, layer.b, n, nPrev, m, activation);
-        expectWithin(A.data, Aref, activationMagnitude(zMagnitude, activation), tol, `${label}: linearActivationForward ${activation}`);
-        expectIdentical(Zcache.data, Z.data, `${label}: linearActivationForward ${activation} caches linearForward's Z`);
+        ref.linearActivationForward(
+          Aref,
+          allocate(dtype, n * m),
+          layer.W,
+          layer.A_prev,
+          layer.b,
+          n,
+          nPrev,
+          m,
+          activation,
+        );
+        expectWithin(
+          A.data,
+          Aref,
+          activationMagnitude(zMagnitude, activation),
+          tol,
+          `${label}: linearActivationForward ${activation}`,
+        );
+        expectIdentical(
+          Zcache.data,
+          Z.data,
+          `${label}: linearActivationForward ${activation} caches linearForward's Z`,
+        );
       }
 
       // Backward through each activation, from dA at the Z just computed.
@@ -412,20 +534,36 @@ for (const dtype of DTYPES) {
         expectWithin(dZ.data, dZref, dZmag, tol, `${label}: ${activation}Backward`);
 
         const [dA_prev, dW, db] = linearActivationBackward(dA, [linearCache, Z], activation);
-        const dA_ref = allocate(dtype, nPrev * m), dW_ref = allocate(dtype, n * nPrev), db_ref = allocate(dtype, n);
+        const dA_ref = allocate(dtype, nPrev * m),
+          dW_ref = allocate(dtype, n * nPrev),
+          db_ref = allocate(dtype, n);
         ref.linearBackward(dA_ref, dW_ref, db_ref, dZref, layer.A_prev, layer.W, n, nPrev, m);
-        const dA_mag = new Float64Array(nPrev * m), dW_mag = new Float64Array(n * nPrev), db_mag = new Float64Array(n);
+        const dA_mag = new Float64Array(nPrev * m),
+          dW_mag = new Float64Array(n * nPrev),
+          db_mag = new Float64Array(n);
         ref.linearBackward(dA_mag, dW_mag, db_mag, dZmag, abs64(layer.A_prev), abs64(layer.W), n, nPrev, m);
-        assert.equal([dA_prev.shape, dW.shape, db.shape], [[nPrev, m], [n, nPrev], [n, 1]], `${label}: gradient shapes`);
+        assert.equal(
+          [dA_prev.shape, dW.shape, db.shape],
+          [
+            [nPrev, m],
+            [n, nPrev],
+            [n, 1],
+          ],
+          `${label}: gradient shapes`,
+        );
         expectWithin(dA_prev.data, dA_ref, dA_mag, tol, `${label}: linearActivationBackward ${activation} dA_prev`);
         expectWithin(dW.data, dW_ref, dW_mag, tol, `${label}: linearActivationBackward ${activation} dW`);
         expectWithin(db.data, db_ref, db_mag, tol, `${label}: linearActivationBackward ${activation} db`);
       }
 
       const [dA_prev, dW, db] = linearBackward(new Matrix(n, m, layer.dZ), linearCache);
-      const dA_ref = allocate(dtype, nPrev * m), dW_ref = allocate(dtype, n * nPrev), db_ref = allocate(dtype, n);
+      const dA_ref = allocate(dtype, nPrev * m),
+        dW_ref = allocate(dtype, n * nPrev),
+        db_ref = allocate(dtype, n);
       ref.linearBackward(dA_ref, dW_ref, db_ref, layer.dZ, layer.A_prev, layer.W, n, nPrev, m);
-      const dA_mag = new Float64Array(nPrev * m), dW_mag = new Float64Array(n * nPrev), db_mag = new Float64Array(n);
+      const dA_mag = new Float64Array(nPrev * m),
+        dW_mag = new Float64Array(n * nPrev),
+        db_mag = new Float64Array(n);
       ref.linearBackward(dA_mag, dW_mag, db_mag, abs64(layer.dZ), abs64(layer.A_prev), abs64(layer.W), n, nPrev, m);
       expectWithin(dA_prev.data, dA_ref, dA_mag, tol, `${label}: linearBackward dA_prev`);
       expectWithin(dW.data, dW_ref, dW_mag, tol, `${label}: linearBackward dW`);
@@ -436,9 +574,16 @@ for (const dtype of DTYPES) {
   test(`${dtype} tutorial: computeCost on every shape`, () => {
     const draws = new Draws(8);
     for (const { n, m, label } of SHAPES) {
-      const AL = draws.uniform(n * m, dtype, 0.001, 0.999), Y = draws.labels(n * m, dtype);
+      const AL = draws.uniform(n * m, dtype, 0.001, 0.999),
+        Y = draws.labels(n * m, dtype);
       const expected = ref.binaryCrossEntropy(AL, Y, n, m);
-      expectCloseNumber(computeCost(new Matrix(n, m, AL), new Matrix(n, m, Y)), expected, expected, tol, `${label}: computeCost`);
+      expectCloseNumber(
+        computeCost(new Matrix(n, m, AL), new Matrix(n, m, Y)),
+        expected,
+        expected,
+        tol,
+        `${label}: computeCost`,
+      );
     }
   });
 }
@@ -462,13 +607,31 @@ const NETWORKS: NetworkCase[] = [
   { label: '[1, 1] (one sigmoid unit), m = 1', dims: [1, 1], activations: ['sigmoid'], m: 1, capacity: 1 },
   { label: '[4, 3, 1], m = 1', dims: [4, 3, 1], activations: relus([4, 3, 1]), m: 1, capacity: 4 },
   { label: '[2, 7, 6, 5, 2], m = 9', dims: [2, 7, 6, 5, 2], activations: relus([2, 7, 6, 5, 2]), m: 9, capacity: 12 },
-  { label: '[1100, 12, 1] (wide input), m = 6', dims: [1100, 12, 1], activations: relus([1100, 12, 1]), m: 6, capacity: 8 },
-  { label: '[20, 1200, 3] (1200 hidden units), m = 10', dims: [20, 1200, 3], activations: relus([20, 1200, 3]), m: 10, capacity: 10 },
+  {
+    label: '[1100, 12, 1] (wide input), m = 6',
+    dims: [1100, 12, 1],
+    activations: relus([1100, 12, 1]),
+    m: 6,
+    capacity: 8,
+  },
+  {
+    label: '[20, 1200, 3] (1200 hidden units), m = 10',
+    dims: [20, 1200, 3],
+    activations: relus([20, 1200, 3]),
+    m: 10,
+    capacity: 10,
+  },
   { label: '[30, 1000, 4, 1], m = 5', dims: [30, 1000, 4, 1], activations: relus([30, 1000, 4, 1]), m: 5, capacity: 7 },
 ];
 // Hidden activations other than relu exist in the Network only (the tutorial's model is relu throughout).
 const MIXED_NETWORKS: NetworkCase[] = [
-  { label: '[6, 5, 4, 2] relu, sigmoid hidden', dims: [6, 5, 4, 2], activations: ['relu', 'sigmoid', 'sigmoid'], m: 7, capacity: 9 },
+  {
+    label: '[6, 5, 4, 2] relu, sigmoid hidden',
+    dims: [6, 5, 4, 2],
+    activations: ['relu', 'sigmoid', 'sigmoid'],
+    m: 7,
+    capacity: 9,
+  },
   { label: '[3, 8, 1] linear hidden', dims: [3, 8, 1], activations: ['linear', 'sigmoid'], m: 5, capacity: 5 },
 ];
 
@@ -476,7 +639,8 @@ const MIXED_NETWORKS: NetworkCase[] = [
 function drawParams(draws: Draws, dims: readonly number[], dtype: DType): FloatArray {
   const params = allocate(dtype, ref.parameterCount(dims));
   ref.parameterOffsets(dims).forEach(({ W, b }, i) => {
-    const n = dims[i + 1], nPrev = dims[i];
+    const n = dims[i + 1],
+      nPrev = dims[i];
     params.set(draws.normal(n * nPrev, dtype, 1 / Math.sqrt(nPrev)), W);
     params.set(draws.normal(n, dtype, 0.3), b);
   });
@@ -487,14 +651,20 @@ function drawParams(draws: Draws, dims: readonly number[], dtype: DType): FloatA
 function parameterRecord(dims: readonly number[], flat: FloatArray): Parameters {
   const record: Parameters = {};
   ref.parameterOffsets(dims).forEach(({ W, b }, i) => {
-    const n = dims[i + 1], nPrev = dims[i];
+    const n = dims[i + 1],
+      nPrev = dims[i];
     record[`W${i + 1}`] = new Matrix(n, nPrev, flat.subarray(W, W + n * nPrev) as FloatArray);
     record[`b${i + 1}`] = new Matrix(n, 1, flat.subarray(b, b + n) as FloatArray);
   });
   return record;
 }
 
-function layerSlice(flat: ArrayLike<number> & { subarray(start: number, end: number): unknown }, dims: readonly number[], l: number, which: 'W' | 'b') {
+function layerSlice(
+  flat: ArrayLike<number> & { subarray(start: number, end: number): unknown },
+  dims: readonly number[],
+  l: number,
+  which: 'W' | 'b',
+) {
   const o = ref.parameterOffsets(dims)[l - 1];
   const start = which === 'W' ? o.W : o.b;
   return flat.subarray(start, start + (which === 'W' ? dims[l] * dims[l - 1] : dims[l])) as FloatArray;
@@ -504,12 +674,27 @@ function layerSlice(flat: ArrayLike<number> & { subarray(start: number, end: num
  * Error scales of a forward pass: Zmag_l = |W_l| Amag_{l-1} + |b_l| bounds |Z_l| and Z_l's rounding error (in units
  * of the tolerance); Amag_l does the same for A_l (activationMagnitude).
  */
-function forwardMagnitudes(dims: readonly number[], activations: readonly ReferenceActivation[], params: FloatArray, X: FloatArray, m: number) {
-  const outputs: Float64Array[] = [], logits: Float64Array[] = [];
+function forwardMagnitudes(
+  dims: readonly number[],
+  activations: readonly ReferenceActivation[],
+  params: FloatArray,
+  X: FloatArray,
+  m: number,
+) {
+  const outputs: Float64Array[] = [],
+    logits: Float64Array[] = [];
   let previous = abs64(X.subarray(0, dims[0] * m));
   for (let l = 1; l < dims.length; l++) {
     const Z = new Float64Array(dims[l] * m);
-    ref.linearForward(Z, abs64(layerSlice(params, dims, l, 'W')), previous, abs64(layerSlice(params, dims, l, 'b')), dims[l], dims[l - 1], m);
+    ref.linearForward(
+      Z,
+      abs64(layerSlice(params, dims, l, 'W')),
+      previous,
+      abs64(layerSlice(params, dims, l, 'b')),
+      dims[l],
+      dims[l - 1],
+      m,
+    );
     logits.push(Z);
     previous = activationMagnitude(Z, activations[l - 1]);
     outputs.push(previous);
@@ -518,13 +703,31 @@ function forwardMagnitudes(dims: readonly number[], activations: readonly Refere
 }
 
 /** The reference's forward pass, keeping every Z and A (float64 rounding once per element, or float32). */
-function referenceForward(dims: readonly number[], activations: readonly ReferenceActivation[], params: FloatArray, X: FloatArray, m: number) {
+function referenceForward(
+  dims: readonly number[],
+  activations: readonly ReferenceActivation[],
+  params: FloatArray,
+  X: FloatArray,
+  m: number,
+) {
   const dtype: DType = params instanceof Float32Array ? 'float32' : 'float64';
-  const outputs: FloatArray[] = [], logits: FloatArray[] = [];
+  const outputs: FloatArray[] = [],
+    logits: FloatArray[] = [];
   let previous = X;
   for (let l = 1; l < dims.length; l++) {
-    const A = allocate(dtype, dims[l] * m), Z = allocate(dtype, dims[l] * m);
-    ref.linearActivationForward(A, Z, layerSlice(params, dims, l, 'W'), previous, layerSlice(params, dims, l, 'b'), dims[l], dims[l - 1], m, activations[l - 1]);
+    const A = allocate(dtype, dims[l] * m),
+      Z = allocate(dtype, dims[l] * m);
+    ref.linearActivationForward(
+      A,
+      Z,
+      layerSlice(params, dims, l, 'W'),
+      previous,
+      layerSlice(params, dims, l, 'b'),
+      dims[l],
+      dims[l - 1],
+      m,
+      activations[l - 1],
+    );
     outputs.push(A);
     logits.push(Z);
     previous = A;
@@ -556,7 +759,8 @@ for (const dtype of DTYPES) {
         const [[A_prev, W, b], Z] = caches[l - 1];
         assert.ok(W === parameters[`W${l}`] && b === parameters[`b${l}`], `${label}: cache ${l} holds W${l} and b${l}`);
         expectWithin(Z.data, expected.logits[l - 1], magnitudes.logits[l - 1], tol, `${label}: Z${l}`);
-        if (l > 1) expectWithin(A_prev.data, expected.outputs[l - 2], magnitudes.outputs[l - 2], tol, `${label}: A${l - 1}`);
+        if (l > 1)
+          expectWithin(A_prev.data, expected.outputs[l - 2], magnitudes.outputs[l - 2], tol, `${label}: A${l - 1}`);
       }
       expectWithin(AL.data, expected.outputs[L - 1], magnitudes.outputs[L - 1], tol, `${label}: AL`);
 
@@ -566,17 +770,25 @@ for (const dtype of DTYPES) {
       let dA = allocate(dtype, dims[L] * m);
       ref.binaryCrossEntropyBackward(dA, AL.data, Y);
       let dAmag = new Float64Array(dims[L] * m);
-      for (let i = 0; i < dAmag.length; i++) dAmag[i] = Math.abs(Y[i] / AL.data[i]) + Math.abs((1 - Y[i]) / (1 - AL.data[i]));
+      for (let i = 0; i < dAmag.length; i++)
+        dAmag[i] = Math.abs(Y[i] / AL.data[i]) + Math.abs((1 - Y[i]) / (1 - AL.data[i]));
       for (let l = L; l >= 1; l--) {
-        const n = dims[l], nPrev = dims[l - 1];
+        const n = dims[l],
+          nPrev = dims[l - 1];
         const [[A_prev, W], Z] = caches[l - 1];
         const activation = l === L ? 'sigmoid' : 'relu';
-        const dZ = allocate(dtype, n * m), dZmag = new Float64Array(n * m);
+        const dZ = allocate(dtype, n * m),
+          dZmag = new Float64Array(n * m);
         ref.activationBackward(dZ, dA, Z.data, activation);
-        for (let i = 0; i < n * m; i++) dZmag[i] = dAmag[i] * (activation === 'relu' ? (Z.data[i] > 0 ? 1 : 0) : ref.sigmoid(Z.data[i]));
-        const dA_prev = allocate(dtype, nPrev * m), dW = allocate(dtype, n * nPrev), db = allocate(dtype, n);
+        for (let i = 0; i < n * m; i++)
+          dZmag[i] = dAmag[i] * (activation === 'relu' ? (Z.data[i] > 0 ? 1 : 0) : ref.sigmoid(Z.data[i]));
+        const dA_prev = allocate(dtype, nPrev * m),
+          dW = allocate(dtype, n * nPrev),
+          db = allocate(dtype, n);
         ref.linearBackward(dA_prev, dW, db, dZ, A_prev.data, W.data, n, nPrev, m);
-        const dA_mag = new Float64Array(nPrev * m), dW_mag = new Float64Array(n * nPrev), db_mag = new Float64Array(n);
+        const dA_mag = new Float64Array(nPrev * m),
+          dW_mag = new Float64Array(n * nPrev),
+          db_mag = new Float64Array(n);
         ref.linearBackward(dA_mag, dW_mag, db_mag, dZmag, abs64(A_prev.data), abs64(W.data), n, nPrev, m);
         expectWithin(grads[`dW${l}`].data, dW, dW_mag, tol, `${label}: dW${l}`);
         expectWithin(grads[`db${l}`].data, db, db_mag, tol, `${label}: db${l}`);
@@ -589,10 +801,17 @@ for (const dtype of DTYPES) {
       const updated = updateParameters(parameters, grads, learningRate);
       for (let l = 1; l <= L; l++) {
         for (const key of ['W', 'b'] as const) {
-          const param = parameters[`${key}${l}`].data, grad = grads[`d${key}${l}`].data;
+          const param = parameters[`${key}${l}`].data,
+            grad = grads[`d${key}${l}`].data;
           const expectedParam = param.slice() as FloatArray;
           ref.sgdUpdate(expectedParam, grad, learningRate);
-          expectWithin(updated[`${key}${l}`].data, expectedParam, abs64(param).map((p, i) => p + learningRate * Math.abs(grad[i])), tol, `${label}: updated ${key}${l}`);
+          expectWithin(
+            updated[`${key}${l}`].data,
+            expectedParam,
+            abs64(param).map((p, i) => p + learningRate * Math.abs(grad[i])),
+            tol,
+            `${label}: updated ${key}${l}`,
+          );
         }
       }
     }
@@ -618,12 +837,26 @@ function nativeNetwork(c: NetworkCase, params: FloatArray, withNextParams: boole
   const grads = filled(dtype, params.length);
   const workspace = filled(dtype, native.workspaceLength(dims, capacity));
   const nextParams = withNextParams ? filled(dtype, params.length) : null;
-  const net = new native.Network({ layerDims: dims, activations: c.activations.map((a) => CODE[a]), capacity, params, nextParams, grads, workspace });
+  const net = new native.Network({
+    layerDims: dims,
+    activations: c.activations.map((a) => CODE[a]),
+    capacity,
+    params,
+    nextParams,
+    grads,
+    workspace,
+  });
   const blockStart = (l: number) => dims.slice(1, l).reduce((sum, n) => sum + n, 0) * capacity;
   return {
-    net, params, nextParams, grads, workspace,
-    outputs: (m) => dims.slice(1).map((n, i) => workspace.subarray(blockStart(i + 1), blockStart(i + 1) + n * m) as FloatArray),
-    logits: (m) => workspace.subarray(blockStart(dims.length), blockStart(dims.length) + dims[dims.length - 1] * m) as FloatArray,
+    net,
+    params,
+    nextParams,
+    grads,
+    workspace,
+    outputs: (m) =>
+      dims.slice(1).map((n, i) => workspace.subarray(blockStart(i + 1), blockStart(i + 1) + n * m) as FloatArray),
+    logits: (m) =>
+      workspace.subarray(blockStart(dims.length), blockStart(dims.length) + dims[dims.length - 1] * m) as FloatArray,
   };
 }
 
@@ -631,21 +864,40 @@ function nativeNetwork(c: NetworkCase, params: FloatArray, withNextParams: boole
  * Error scales of the network's gradients given the forward pass's activations (taken as exact): dZmag_L = |AL| + |Y|,
  * dZmag_{l-1} = (|W_l|ᵀ dZmag_l) * |g'|-bound(A_{l-1}), dWmag_l = (1/m) dZmag_l |A_{l-1}|ᵀ, dbmag_l = (1/m) Σ dZmag_l.
  */
-function gradientMagnitudes(c: NetworkCase, params: FloatArray, X: FloatArray, Y: FloatArray, outputs: FloatArray[], m: number): Float64Array {
+function gradientMagnitudes(
+  c: NetworkCase,
+  params: FloatArray,
+  X: FloatArray,
+  Y: FloatArray,
+  outputs: FloatArray[],
+  m: number,
+): Float64Array {
   const { dims, activations } = c;
   const L = dims.length - 1;
   const magnitudes = new Float64Array(params.length);
   let dZmag = abs64(outputs[L - 1]).map((a, i) => a + Math.abs(Y[i]));
   for (let l = L; l >= 1; l--) {
-    const n = dims[l], nPrev = dims[l - 1];
+    const n = dims[l],
+      nPrev = dims[l - 1];
     const A_prev = l === 1 ? X.subarray(0, nPrev * m) : outputs[l - 2];
     const dAmag = l === 1 ? null : new Float64Array(nPrev * m);
-    ref.linearBackward(dAmag, layerSlice(magnitudes, dims, l, 'W'), layerSlice(magnitudes, dims, l, 'b'), dZmag, abs64(A_prev),
-      abs64(layerSlice(params, dims, l, 'W')), n, nPrev, m);
+    ref.linearBackward(
+      dAmag,
+      layerSlice(magnitudes, dims, l, 'W'),
+      layerSlice(magnitudes, dims, l, 'b'),
+      dZmag,
+      abs64(A_prev),
+      abs64(layerSlice(params, dims, l, 'W')),
+      n,
+      nPrev,
+      m,
+    );
     if (dAmag !== null) {
       const activation = activations[l - 2];
       // relu: [A > 0]; sigmoid: A (1 - A) <= A, which also covers the cancellation in 1 - A; linear: 1.
-      dZmag = dAmag.map((v, i) => v * (activation === 'relu' ? (A_prev[i] > 0 ? 1 : 0) : activation === 'sigmoid' ? A_prev[i] : 1));
+      dZmag = dAmag.map(
+        (v, i) => v * (activation === 'relu' ? (A_prev[i] > 0 ? 1 : 0) : activation === 'sigmoid' ? A_prev[i] : 1),
+      );
     }
   }
   return magnitudes;
@@ -664,20 +916,45 @@ for (const dtype of DTYPES) {
       const paramsBefore = params.slice();
       const { X, Y } = drawBatch(draws, c, dtype);
       const network = nativeNetwork(c, params, false);
-      const reference = new ref.ReferenceNetwork({ layerDims: dims, activations: c.activations, capacity: c.capacity, params: params.slice() as FloatArray });
+      const reference = new ref.ReferenceNetwork({
+        layerDims: dims,
+        activations: c.activations,
+        capacity: c.capacity,
+        params: params.slice() as FloatArray,
+      });
 
       network.net.forward(X, m);
       reference.forward(X, m);
       const magnitudes = forwardMagnitudes(dims, c.activations, params, X, m);
       const outputs = network.outputs(m);
       for (let l = 1; l <= L; l++)
-        expectWithin(outputs[l - 1], reference.outputs[l - 1].subarray(0, dims[l] * m), magnitudes.outputs[l - 1], tol, `${label}: A${l}`);
-      expectWithin(network.logits(m), reference.logits.subarray(0, dims[L] * m), magnitudes.logits[L - 1], tol, `${label}: Z${L}`);
-      expectWithin(reference.output(m), reference.outputs[L - 1].subarray(0, dims[L] * m), 0, 0, `${label}: the reference's output() view`);
+        expectWithin(
+          outputs[l - 1],
+          reference.outputs[l - 1].subarray(0, dims[l] * m),
+          magnitudes.outputs[l - 1],
+          tol,
+          `${label}: A${l}`,
+        );
+      expectWithin(
+        network.logits(m),
+        reference.logits.subarray(0, dims[L] * m),
+        magnitudes.logits[L - 1],
+        tol,
+        `${label}: Z${L}`,
+      );
+      expectWithin(
+        reference.output(m),
+        reference.outputs[L - 1].subarray(0, dims[L] * m),
+        0,
+        0,
+        `${label}: the reference's output() view`,
+      );
       if (m < c.capacity) {
         // Each workspace block's columns past m are not written (they were NaN).
         const all = network.outputs(c.capacity);
-        all.forEach((A, i) => assert.ok(A.subarray(dims[i + 1] * m).every(Number.isNaN), `${label}: A${i + 1} columns past m untouched`));
+        all.forEach((A, i) =>
+          assert.ok(A.subarray(dims[i + 1] * m).every(Number.isNaN), `${label}: A${i + 1} columns past m untouched`),
+        );
       }
 
       const cost = network.net.cost(Y, m);
@@ -710,13 +987,19 @@ for (const dtype of DTYPES) {
       const { X, Y } = drawBatch(draws, c, dtype);
       const network = nativeNetwork(c, initial.slice() as FloatArray, true);
       const buffers = [network.params, network.nextParams!];
-      const reference = new ref.ReferenceNetwork({ layerDims: dims, activations: c.activations, capacity: c.capacity, params: initial.slice() as FloatArray });
+      const reference = new ref.ReferenceNetwork({
+        layerDims: dims,
+        activations: c.activations,
+        capacity: c.capacity,
+        params: initial.slice() as FloatArray,
+      });
       let previous = initial.slice() as FloatArray;
       const step = (s: string) => {
         const cost = network.net.trainStep(X, Y, m, learningRate);
         const expectedCost = reference.trainStep(X, Y, m, learningRate);
         expectCloseNumber(cost, expectedCost, expectedCost, tol, `${label} ${s}: cost`);
-        const current = buffers[network.net.current], other = buffers[1 - network.net.current];
+        const current = buffers[network.net.current],
+          other = buffers[1 - network.net.current];
         expectIdentical(other, previous, `${label} ${s}: the other buffer still holds the parameters before the step`);
         expectWithin(current, reference.params, maxAbs(reference.params), tol, `${label} ${s}: parameters`);
         previous = current.slice() as FloatArray;
@@ -738,13 +1021,24 @@ for (const dtype of DTYPES) {
 
       // Without nextParams the update is in place and current stays 0.
       const inPlace = nativeNetwork(c, initial.slice() as FloatArray, false);
-      const reference2 = new ref.ReferenceNetwork({ layerDims: dims, activations: c.activations, capacity: c.capacity, params: initial.slice() as FloatArray });
+      const reference2 = new ref.ReferenceNetwork({
+        layerDims: dims,
+        activations: c.activations,
+        capacity: c.capacity,
+        params: initial.slice() as FloatArray,
+      });
       for (let s = 1; s <= 3; s++) {
         const cost = inPlace.net.trainStep(X, Y, m, learningRate);
         const expectedCost = reference2.trainStep(X, Y, m, learningRate);
         expectCloseNumber(cost, expectedCost, expectedCost, tol, `${label} in place, step ${s}: cost`);
         assert.is(inPlace.net.current, 0, `${label} in place: current`);
-        expectWithin(inPlace.params, reference2.params, maxAbs(reference2.params), tol, `${label} in place, step ${s}: parameters`);
+        expectWithin(
+          inPlace.params,
+          reference2.params,
+          maxAbs(reference2.params),
+          tol,
+          `${label} in place, step ${s}: parameters`,
+        );
       }
     }
   });
@@ -758,7 +1052,11 @@ for (const dtype of DTYPES) {
     badY[2] = NaN;
     const learningRate = 0.2;
     const network = nativeNetwork(c, initial.slice() as FloatArray, true);
-    const reference = new ref.ReferenceNetwork({ layerDims: c.dims, capacity: c.capacity, params: initial.slice() as FloatArray });
+    const reference = new ref.ReferenceNetwork({
+      layerDims: c.dims,
+      capacity: c.capacity,
+      params: initial.slice() as FloatArray,
+    });
     network.net.trainStep(X, Y, c.m, learningRate);
     const P1 = network.nextParams!.slice();
     network.net.trainStep(X, Y, c.m, learningRate);
@@ -776,7 +1074,11 @@ for (const dtype of DTYPES) {
     expectIdentical(network.nextParams!, P1, 'nextParams still holds P1 after a second bad step');
 
     // Training resumes from P1: its cost and update equal the reference's from P1.
-    const fromP1 = new ref.ReferenceNetwork({ layerDims: c.dims, capacity: c.capacity, params: P1.slice() as FloatArray });
+    const fromP1 = new ref.ReferenceNetwork({
+      layerDims: c.dims,
+      capacity: c.capacity,
+      params: P1.slice() as FloatArray,
+    });
     const cost = network.net.trainStep(X, Y, c.m, learningRate);
     const expectedCost = fromP1.trainStep(X, Y, c.m, learningRate);
     expectCloseNumber(cost, expectedCost, expectedCost, TOL[dtype], 'the cost of P1');
@@ -802,8 +1104,16 @@ for (const dtype of DTYPES) {
 // The reference on its own: the tutorial's published numbers, and training runs as long as the benchmark's
 
 test('reference: trains the tutorial fixture (train_small) to the numpy costs and parameters, 1e-12', () => {
-  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'seed-cases.json'), 'utf8')).cases.train_small;
-  const { X, Y, layer_dims: dims, learning_rate: learningRate, iterations, initial_parameters: initialRecord } = fixture.inputs;
+  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'seed-cases.json'), 'utf8')).cases
+    .train_small;
+  const {
+    X,
+    Y,
+    layer_dims: dims,
+    learning_rate: learningRate,
+    iterations,
+    initial_parameters: initialRecord,
+  } = fixture.inputs;
   const toColumnMajor = (rows: number[][]) => Matrix.fromRows(rows).data as Float64Array;
   const params = new Float64Array(ref.parameterCount(dims));
   ref.parameterOffsets(dims).forEach(({ W, b }, i) => {
@@ -816,14 +1126,26 @@ test('reference: trains the tutorial fixture (train_small) to the numpy costs an
   costs.forEach((cost, i) => assertClose(cost, fixture.expected.costs_before_each_update[i], 1e-12, `cost ${i}`));
   ref.parameterOffsets(dims).forEach(({ W, b }, i) => {
     expectWithin(params.subarray(W, b), toColumnMajor(fixture.expected.parameters[`W${i + 1}`]), 1, 1e-12, `W${i + 1}`);
-    expectWithin(params.subarray(b, b + dims[i + 1]), toColumnMajor(fixture.expected.parameters[`b${i + 1}`]), 1, 1e-12, `b${i + 1}`);
+    expectWithin(
+      params.subarray(b, b + dims[i + 1]),
+      toColumnMajor(fixture.expected.parameters[`b${i + 1}`]),
+      1,
+      1e-12,
+      `b${i + 1}`,
+    );
   });
 });
 
 for (const dtype of DTYPES) {
   test(`${dtype} reference: 30 iterations of trainReference match 30 native trainSteps`, () => {
     const draws = new Draws(13);
-    const c: NetworkCase = { label: '[12, 20, 7, 1]', dims: [12, 20, 7, 1], activations: relus([12, 20, 7, 1]), m: 64, capacity: 64 };
+    const c: NetworkCase = {
+      label: '[12, 20, 7, 1]',
+      dims: [12, 20, 7, 1],
+      activations: relus([12, 20, 7, 1]),
+      m: 64,
+      capacity: 64,
+    };
     const initial = drawParams(draws, c.dims, dtype);
     const { X, Y } = drawBatch(draws, c, dtype);
     const params = initial.slice() as FloatArray;

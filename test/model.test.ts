@@ -1,15 +1,27 @@
 // Model and trainModel: agreement with the tutorial's functions, mini-batches, predict/evaluate, save/load,
 // non-finite stops, fitAsync (worker thread, abort, responsiveness) and the allocation-free training step.
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
-  Matrix, Model, NonFiniteCostError, RandomState, trainModel, predict, accuracy, initializeParametersDeep, modelForward,
-  computeCost, modelBackward, updateParameters, type Parameters,
+  accuracy,
+  computeCost,
+  initializeParametersDeep,
+  Matrix,
+  Model,
+  modelBackward,
+  modelForward,
+  NonFiniteCostError,
+  type Parameters,
+  predict,
+  RandomState,
+  trainModel,
+  updateParameters,
 } from '../lib/index';
-import { assertClose, assertArrayClose, assertMatrixClose } from './helpers';
+import { assertArrayClose, assertClose, assertMatrixClose } from './helpers';
 
 const cases = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'seed-cases.json'), 'utf8')).cases;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-model-test-'));
@@ -46,10 +58,15 @@ function assertParametersClose(actual: Parameters, expected: Parameters, tol: nu
 test('trainModel reproduces the train_small fixture (costs before each update, final parameters)', () => {
   const { inputs, expected } = cases.train_small;
   const { parameters, costs } = trainModel(Matrix.fromRows(inputs.X), Matrix.fromRows(inputs.Y), inputs.layer_dims, {
-    learningRate: inputs.learning_rate, numIterations: inputs.iterations, seed: 1, init: 'small', costEvery: 1,
+    learningRate: inputs.learning_rate,
+    numIterations: inputs.iterations,
+    seed: 1,
+    init: 'small',
+    costEvery: 1,
   });
   assertArrayClose(costs, expected.costs_before_each_update, 1e-12, 'costs');
-  for (const [key, rows] of Object.entries<number[][]>(expected.parameters)) assertMatrixClose(parameters[key], rows, 1e-12, key);
+  for (const [key, rows] of Object.entries<number[][]>(expected.parameters))
+    assertMatrixClose(parameters[key], rows, 1e-12, key);
 });
 
 test('trainModel records the cost at 0, costEvery, ... and the last iteration', () => {
@@ -67,7 +84,11 @@ test('Model (float64) agrees with the tutorial functions over 60 full-batch step
   const start = initializeParametersDeep(dims, { seed: 5, init: 'he' });
   assertParametersClose(model.parameters, start, 0);
   const result = model.fit(X, Y, { learningRate: 0.05, iterations: 60, costEvery: 1 });
-  const reference = tutorialSteps(start, Array.from({ length: 60 }, () => ({ X, Y })), 0.05);
+  const reference = tutorialSteps(
+    start,
+    Array.from({ length: 60 }, () => ({ X, Y })),
+    0.05,
+  );
   assertArrayClose(result.costs, reference.costs, 1e-12, 'costs');
   assertParametersClose(model.parameters, reference.parameters, 1e-12);
 });
@@ -79,7 +100,9 @@ test('mini-batches without shuffling are consecutive column batches, the last on
   const start = initializeParametersDeep(dims, { seed: 9, init: 'lecun' });
   const result = model.fit(X, Y, { learningRate: 0.1, batchSize: 8, epochs: 3, shuffle: false });
   const batches = [];
-  for (let e = 0; e < 3; e++) for (let s = 0; s < 23; s += 8) batches.push({ X: X.columns(s, Math.min(23, s + 8)), Y: Y.columns(s, Math.min(23, s + 8)) });
+  for (let e = 0; e < 3; e++)
+    for (let s = 0; s < 23; s += 8)
+      batches.push({ X: X.columns(s, Math.min(23, s + 8)), Y: Y.columns(s, Math.min(23, s + 8)) });
   const reference = tutorialSteps(start, batches, 0.1);
   assertParametersClose(model.parameters, reference.parameters, 1e-12);
   assert.is(result.iterations, 9);
@@ -98,15 +121,21 @@ test('shuffled mini-batches follow np.random.seed(seed + epoch + 1) permutations
   const batches = [];
   for (let e = 0; e < 2; e++) {
     const order = new RandomState(10 + e + 1).permutation(12);
-    const Xs = Matrix.zeros(4, 12), Ys = Matrix.zeros(1, 12);
+    const Xs = Matrix.zeros(4, 12),
+      Ys = Matrix.zeros(1, 12);
     order.forEach((source, j) => {
       for (let i = 0; i < 4; i++) Xs.set(i, j, X.get(i, source));
       Ys.set(0, j, Y.get(0, source));
     });
-    for (let s = 0; s < 12; s += 5) batches.push({ X: Xs.columns(s, Math.min(12, s + 5)), Y: Ys.columns(s, Math.min(12, s + 5)) });
+    for (let s = 0; s < 12; s += 5)
+      batches.push({ X: Xs.columns(s, Math.min(12, s + 5)), Y: Ys.columns(s, Math.min(12, s + 5)) });
   }
   assertParametersClose(model.parameters, tutorialSteps(start, batches, 0.2).parameters, 1e-12);
-  assert.equal(Array.from(new RandomState(5).permutation(10)), [9, 5, 2, 4, 7, 1, 0, 8, 6, 3], 'numpy permutation(10) with seed 5');
+  assert.equal(
+    Array.from(new RandomState(5).permutation(10)),
+    [9, 5, 2, 4, 7, 1, 0, 8, 6, 3],
+    'numpy permutation(10) with seed 5',
+  );
 });
 
 test('predictProba, predict and evaluate agree with the tutorial forward pass, in chunks beyond the batch capacity', () => {
@@ -141,21 +170,37 @@ test('save / load: exact round trip, atomic write, clear errors for missing, tru
     assert.equal(loaded.layerDims, model.layerDims);
     assert.is(loaded.dtype, dtype);
     assert.equal(Array.from(loaded.flatParameters), Array.from(model.flatParameters), 'bit-exact parameters');
-    assert.equal(fs.readdirSync(tmp).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+    assert.equal(
+      fs.readdirSync(tmp).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file left behind',
+    );
   }
   const file = path.join(tmp, 'model-float64.dnn');
   const bytes = fs.readFileSync(file);
   const variants: [string, Buffer, RegExp][] = [
     ['truncated', bytes.subarray(0, bytes.length - 9), /truncated/],
-    ['flipped', Buffer.concat([bytes.subarray(0, bytes.length - 1), Buffer.from([bytes[bytes.length - 1] ^ 1])]), /checksum/],
+    [
+      'flipped',
+      Buffer.concat([bytes.subarray(0, bytes.length - 1), Buffer.from([bytes[bytes.length - 1] ^ 1])]),
+      /checksum/,
+    ],
     ['foreign', Buffer.from('{"not": "a model"}'), /not a dnn-native model file/],
     ['empty', Buffer.alloc(0), /not a dnn-native model file/],
-    ['bad-header', Buffer.concat([bytes.subarray(0, 16), Buffer.from('{{{{'), bytes.subarray(20)]), /header is not valid JSON/],
+    [
+      'bad-header',
+      Buffer.concat([bytes.subarray(0, 16), Buffer.from('{{{{'), bytes.subarray(20)]),
+      /header is not valid JSON/,
+    ],
   ];
   for (const [name, contents, pattern] of variants) {
     const bad = path.join(tmp, `${name}.dnn`);
     fs.writeFileSync(bad, contents);
-    assert.throws(() => Model.load(bad), (e: Error) => pattern.test(e.message) && e.message.includes(bad), name);
+    assert.throws(
+      () => Model.load(bad),
+      (e: Error) => pattern.test(e.message) && e.message.includes(bad),
+      name,
+    );
   }
   assert.throws(() => Model.load(path.join(tmp, 'missing.dnn')), /no such model file/);
   // overwriting keeps a complete file at every moment: the new one replaces the old by rename
@@ -192,12 +237,22 @@ test('fitAsync trains in a worker: same parameters as fit, progress events, and 
   const sync = new Model(options);
   const syncResult = sync.fit(X, Y, { iterations: 400, learningRate: 0.05, costEvery: 50 });
   const model = new Model(options);
-  let ticks = 0, progressEvents = 0;
+  let ticks = 0,
+    progressEvents = 0;
   const timer = setInterval(() => ticks++, 1);
-  const result = await model.fitAsync(X, Y, { iterations: 400, learningRate: 0.05, costEvery: 50, onProgress: () => progressEvents++ });
+  const result = await model.fitAsync(X, Y, {
+    iterations: 400,
+    learningRate: 0.05,
+    costEvery: 50,
+    onProgress: () => progressEvents++,
+  });
   clearInterval(timer);
   assert.equal(result.costs, syncResult.costs);
-  assert.equal(Array.from(model.flatParameters), Array.from(sync.flatParameters), 'bit-identical to training in the main thread');
+  assert.equal(
+    Array.from(model.flatParameters),
+    Array.from(sync.flatParameters),
+    'bit-identical to training in the main thread',
+  );
   assert.is(progressEvents, syncResult.costs.length);
   assert.ok(ticks > 0, `timers fired while the worker trained (${ticks} ticks)`);
 });
@@ -210,7 +265,13 @@ test('fitAsync aborts: rejects with an AbortError and keeps the parameters of th
   const before = Array.from(model.flatParameters);
   let error: unknown;
   try {
-    await model.fitAsync(X, Y, { iterations: 1_000_000, learningRate: 0.01, progressEvery: 50, signal: controller.signal, onProgress: () => controller.abort() });
+    await model.fitAsync(X, Y, {
+      iterations: 1_000_000,
+      learningRate: 0.01,
+      progressEvery: 50,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
   } catch (e) {
     error = e;
   }
@@ -233,11 +294,17 @@ test('an aborted signal rejects before training starts; bad options reject with 
   const { X, Y } = dataset(4, 10, 1);
   const model = new Model({ layerDims: [4, 3, 1], seed: 1 });
   const before = Array.from(model.flatParameters);
-  await model.fitAsync(X, Y, { signal: AbortSignal.abort() }).then(() => assert.unreachable('resolved'), (e) => assert.is(e.name, 'AbortError'));
-  await model.fitAsync(X, Y, { learningRate: -1 }).then(() => assert.unreachable('resolved'), (e) => {
-    assert.instance(e, RangeError);
-    assert.match(e.message, /learningRate/);
-  });
+  await model.fitAsync(X, Y, { signal: AbortSignal.abort() }).then(
+    () => assert.unreachable('resolved'),
+    (e) => assert.is(e.name, 'AbortError'),
+  );
+  await model.fitAsync(X, Y, { learningRate: -1 }).then(
+    () => assert.unreachable('resolved'),
+    (e) => {
+      assert.instance(e, RangeError);
+      assert.match(e.message, /learningRate/);
+    },
+  );
   assert.equal(Array.from(model.flatParameters), before);
 });
 
@@ -257,7 +324,12 @@ test('a training step allocates nothing: typed arrays created per fit do not gro
         return (originals[i] as any).apply(this, args);
       } as any;
     });
-    const handler = { construct(target: any, args: any[]) { created++; return new target(...args); } };
+    const handler = {
+      construct(target: any, args: any[]) {
+        created++;
+        return new target(...args);
+      },
+    };
     (globalThis as any).Float32Array = new Proxy(Float32Array, handler);
     (globalThis as any).Float64Array = new Proxy(Float64Array, handler);
     (globalThis as any).Uint32Array = new Proxy(Uint32Array, handler);
@@ -281,7 +353,16 @@ test('a training step allocates nothing: typed arrays created per fit do not gro
   assert.is(fullMany, fullFew);
   // the same with every extension on: softmax, Adam, L2, dropout, decay
   const classes = Uint8Array.from({ length: 64 }, (_, j) => j % 3);
-  const rich = new Model({ layerDims: [10, 8, 6, 3], dtype: 'float32', output: 'softmax', optimizer: 'adam', l2: 0.1, keepProb: 0.8, hiddenActivation: 'tanh', seed: 1 });
+  const rich = new Model({
+    layerDims: [10, 8, 6, 3],
+    dtype: 'float32',
+    output: 'softmax',
+    optimizer: 'adam',
+    l2: 0.1,
+    keepProb: 0.8,
+    hiddenActivation: 'tanh',
+    seed: 1,
+  });
   rich.fit(X, classes, { batchSize: 16, epochs: 1 });
   const richFew = countAllocations(() => rich.fit(X, classes, { batchSize: 16, epochs: 2, decayRate: 0.1 }));
   const richMany = countAllocations(() => rich.fit(X, classes, { batchSize: 16, epochs: 40, decayRate: 0.1 }));

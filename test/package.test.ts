@@ -1,11 +1,12 @@
 // The built package as users load it: require('dnn-native') and import { ... } from 'dnn-native' from plain Node
 // (no tsx), through the package's exports map, with its declarations present.
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 
 const root = path.resolve(__dirname, '..');
 const project = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-consumer-'));
@@ -15,7 +16,11 @@ fs.symlinkSync(root, path.join(project, 'node_modules', 'dnn-native'), 'dir');
 function run(file: string, source: string) {
   fs.writeFileSync(path.join(project, file), source);
   // a plain node: no tsx loader from this test runner
-  const child = spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawnSync(process.execPath, [file], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return { status: child.status, out: child.stdout.trim(), err: child.stderr.trim() };
 }
 
@@ -39,7 +44,10 @@ test('import { ... } from "dnn-native" from an ES module', () => {
 });
 
 test('the raw binding subpath and the type declarations ship', () => {
-  const r = run('binding.cjs', `const b = require('dnn-native/binding'); console.log(typeof b.linearForward, typeof b.Network);`);
+  const r = run(
+    'binding.cjs',
+    `const b = require('dnn-native/binding'); console.log(typeof b.linearForward, typeof b.Network);`,
+  );
   assert.is(r.status, 0, r.err);
   assert.is(r.out, 'function function');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));

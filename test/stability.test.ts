@@ -1,10 +1,11 @@
 // Long runs (no leaks), memory freed with the model, concurrent training in workers, and numerical edge cases.
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Matrix, Model, RandomState, computeCost, setNumThreads, getNumThreads } from '../lib/index';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import native from '../lib/binding';
+import { computeCost, getNumThreads, Matrix, Model, RandomState, setNumThreads } from '../lib/index';
 import { assertClose } from './helpers';
 
 v8.setFlagsFromString('--expose-gc');
@@ -22,7 +23,10 @@ function binaryData(n: number, m: number, seed: number, dtype: 'float32' | 'floa
 }
 
 test('10^5 kernel calls and 10^4 training steps: RSS and the JS heap stay flat', () => {
-  const W = new Float64Array(12).fill(0.1), A = new Float64Array(16).fill(0.2), b = new Float64Array(3), Z = new Float64Array(12);
+  const W = new Float64Array(12).fill(0.1),
+    A = new Float64Array(16).fill(0.2),
+    b = new Float64Array(3),
+    Z = new Float64Array(12);
   const model = new Model({ layerDims: [8, 16, 8, 1], seed: 1 });
   const { X, Y } = binaryData(8, 64, 2);
   const run = () => {
@@ -36,10 +40,12 @@ test('10^5 kernel calls and 10^4 training steps: RSS and the JS heap stay flat',
   run();
   settle();
   const after = process.memoryUsage();
-  const rssGrowth = after.rss - before.rss, heapGrowth = after.heapUsed - before.heapUsed;
+  const rssGrowth = after.rss - before.rss,
+    heapGrowth = after.heapUsed - before.heapUsed;
   // A leak of even 100 bytes per call would add 20 MB over these 2·10^5 calls; the bounds leave room for allocator noise.
   // (under AddressSanitizer freed memory is held in quarantine, so RSS says nothing there)
-  if (process.env.DNN_SANITIZE !== '1') assert.ok(rssGrowth < 16 * 2 ** 20, `RSS grew by ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`);
+  if (process.env.DNN_SANITIZE !== '1')
+    assert.ok(rssGrowth < 16 * 2 ** 20, `RSS grew by ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(heapGrowth < 4 * 2 ** 20, `heap grew by ${(heapGrowth / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(Number.isFinite(model.evaluate(X, Y).cost));
 });
@@ -65,14 +71,23 @@ test('a model and its workspaces are freed when it is garbage-collected', async 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const after = process.memoryUsage().arrayBuffers;
-  assert.ok(during - base > 30 * 2 ** 20, `the models held their buffers (${((during - base) / 2 ** 20).toFixed(1)} MiB)`);
+  assert.ok(
+    during - base > 30 * 2 ** 20,
+    `the models held their buffers (${((during - base) / 2 ** 20).toFixed(1)} MiB)`,
+  );
   assert.is(collected, 8, 'every model was collected');
-  assert.ok(after - base < 4 * 2 ** 20, `their memory was released (${((after - base) / 2 ** 20).toFixed(1)} MiB left)`);
+  assert.ok(
+    after - base < 4 * 2 ** 20,
+    `their memory was released (${((after - base) / 2 ** 20).toFixed(1)} MiB left)`,
+  );
 });
 
 test('several models training at once in workers give the parameters of training them one after another', async () => {
   const threads = getNumThreads();
-  const jobs = [0, 1, 2].map((i) => ({ ...binaryData(32, 256, 10 + i), options: { layerDims: [32, 24, 16, 1], seed: 20 + i, init: 'he' as const } }));
+  const jobs = [0, 1, 2].map((i) => ({
+    ...binaryData(32, 256, 10 + i),
+    options: { layerDims: [32, 24, 16, 1], seed: 20 + i, init: 'he' as const },
+  }));
   const fitOptions = { batchSize: 32, epochs: 5, learningRate: 0.05, seed: 3 };
   try {
     // One OpenBLAS thread per training: three workers on two cores must not also each start a BLAS pool.
@@ -83,7 +98,9 @@ test('several models training at once in workers give the parameters of training
       return Array.from(model.flatParameters);
     });
     const models = jobs.map(({ options }) => new Model(options));
-    await Promise.all(models.map((model, i) => model.fitAsync(jobs[i].X, jobs[i].Y, { ...fitOptions, blasThreads: 1 })));
+    await Promise.all(
+      models.map((model, i) => model.fitAsync(jobs[i].X, jobs[i].Y, { ...fitOptions, blasThreads: 1 })),
+    );
     models.forEach((model, i) => assert.equal(Array.from(model.flatParameters), sequential[i], `model ${i}`));
     // the default policy: the first training keeps the process's count, concurrent ones run on 1 thread, and the
     // count comes back afterwards
@@ -99,7 +116,13 @@ test('several models training at once in workers give the parameters of training
 test('extreme logits (|z| up to 1000): finite cost and gradients, float64 and float32', () => {
   for (const dtype of ['float64', 'float32'] as const) {
     const model = new Model({ layerDims: [2, 1], dtype, seed: 1 });
-    const X = Matrix.fromRows([[1, -1, 1, -1], [0, 0, 0, 0]], dtype);
+    const X = Matrix.fromRows(
+      [
+        [1, -1, 1, -1],
+        [0, 0, 0, 0],
+      ],
+      dtype,
+    );
     const Y = Matrix.fromRows([[1, 0, 0, 1]], dtype); // two confident right answers, two confident wrong ones
     model.setFlatParameters(dtype === 'float32' ? Float32Array.of(1000, 0, 0) : Float64Array.of(1000, 0, 0));
     const p = model.predictProba(X).data;
@@ -135,10 +158,14 @@ test('all-zero and all-one labels, a single example, single units: training stay
     const { costs } = model.fit(X, Y, { iterations: 200, learningRate: 0.5, costEvery: 50 });
     assert.ok(costs.every(Number.isFinite) && costs[costs.length - 1] < costs[0], `labels all ${label}`);
     const p = model.predictProba(X).data;
-    assert.ok(p.every((v) => (label === 1 ? v > 0.5 : v < 0.5)), `predicts ${label}`);
+    assert.ok(
+      p.every((v) => (label === 1 ? v > 0.5 : v < 0.5)),
+      `predicts ${label}`,
+    );
   }
   const single = new Model({ layerDims: [1, 1, 1], seed: 3, init: 'he' });
-  const X = Matrix.fromRows([[2]]), Y = Matrix.fromRows([[1]]);
+  const X = Matrix.fromRows([[2]]),
+    Y = Matrix.fromRows([[1]]);
   const { costs } = single.fit(X, Y, { iterations: 100, learningRate: 0.1, costEvery: 99 });
   assert.ok(costs.every(Number.isFinite));
   assert.equal(single.predict(X).toRows(), [[single.predictProba(X).data[0] > 0.5 ? 1 : 0]]);

@@ -47,15 +47,15 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   bool quick = false;
-  std::string json_path;                       // empty: no JSON; "-": stdout
-  int threads = 0;                             // 0: leave OpenBLAS's own choice
-  std::vector<std::string> only;               // workload names; empty: all
+  std::string json_path;          // empty: no JSON; "-": stdout
+  int threads = 0;                // 0: leave OpenBLAS's own choice
+  std::vector<std::string> only;  // workload names; empty: all
   std::vector<std::string> dtypes = {"float64", "float32"};
   bool ceiling = true, kernels = true, step = true;
-  double sample_seconds = 0.02;                // a timed repeat lasts at least this long
-  int repeats = 7;                             // timed repeats per measurement
+  double sample_seconds = 0.02;  // a timed repeat lasts at least this long
+  int repeats = 7;               // timed repeats per measurement
   double warmup_seconds = 0.02;
-  int profile_iterations = 0;                  // > 0: only run the step that many times (for a profiler)
+  int profile_iterations = 0;  // > 0: only run the step that many times (for a profiler)
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -100,10 +100,14 @@ Options parse_options(int argc, char** argv) {
       const auto sections = split_list(value());
       options.ceiling = options.kernels = options.step = false;
       for (const auto& s : sections) {
-        if (s == "ceiling") options.ceiling = true;
-        else if (s == "kernels") options.kernels = true;
-        else if (s == "step") options.step = true;
-        else usage_error("unknown section " + s);
+        if (s == "ceiling")
+          options.ceiling = true;
+        else if (s == "kernels")
+          options.kernels = true;
+        else if (s == "step")
+          options.step = true;
+        else
+          usage_error("unknown section " + s);
       }
     } else if (arg == "--profile-step") {
       options.profile_iterations = std::atoi(value().c_str());
@@ -238,9 +242,9 @@ double iteration_flops(const Workload& w) {
 
 struct Row {  // one measured thing
   std::string dtype, workload, section, name, shape;
-  int layer = 0;       // 0: whole network
-  double flops = 0;    // per call; 0 for passes
-  double bytes = 0;    // per call, for passes (read + written once)
+  int layer = 0;     // 0: whole network
+  double flops = 0;  // per call; 0 for passes
+  double bytes = 0;  // per call, for passes (read + written once)
   Timing timing;
   double ceiling_seconds = 0;  // the raw-BLAS time of the same GEMM work, when it applies
   // step only: the iteration's GEMMs alone, called back to back on the network's own buffers, timed in
@@ -357,7 +361,8 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     {
       Timing t = measure(options, gemm_forward, big_repeats);
       ceiling.forward = t.median;
-      if (options.ceiling) add("ceiling", "gemm forward W·A_prev", shape_text(n, m, n_prev), flops_forward, 0, t, t.median);
+      if (options.ceiling)
+        add("ceiling", "gemm forward W·A_prev", shape_text(n, m, n_prev), flops_forward, 0, t, t.median);
     }
     {
       Timing t = measure(options, gemm_dW, big_repeats);
@@ -385,18 +390,26 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     };
     add_paired("linear_forward", shape_text(n, m, n_prev), flops_forward, gemm_forward,
                [&] { dnn::linear_forward(Z.data(), W.data(), A_prev.data(), b.data(), n, n_prev, m); });
-    add_paired(std::string("linear_activation_forward ") + g_name, shape_text(n, m, n_prev), flops_forward, gemm_forward, [&] {
-      // hidden layers write A over Z (as network_forward does); the output layer keeps Z and A
-      T* A_out = l == L ? A.data() : Z.data();
-      dnn::linear_activation_forward(A_out, Z.data(), W.data(), A_prev.data(), b.data(), n, n_prev, m, g);
-    });
+    add_paired(std::string("linear_activation_forward ") + g_name, shape_text(n, m, n_prev), flops_forward,
+               gemm_forward, [&] {
+                 // hidden layers write A over Z (as network_forward does); the output layer keeps Z and A
+                 T* A_out = l == L ? A.data() : Z.data();
+                 dnn::linear_activation_forward(A_out, Z.data(), W.data(), A_prev.data(), b.data(), n, n_prev, m, g);
+               });
     add_paired("linear_backward no dA_prev", shape_text(n, n_prev, m), flops_dW, gemm_dW, [&] {
       dnn::linear_backward<T>(nullptr, dW.data(), db.data(), dZ.data(), A_prev.data(), W.data(), n, n_prev, m);
     });
     if (l >= 2) {
-      add_paired("linear_backward with dA_prev", shape_text(n, n_prev, m), flops_dW + flops_dA,
-                 [&] { gemm_dW(); gemm_dA_prev(); },
-                 [&] { dnn::linear_backward(dA_prev.data(), dW.data(), db.data(), dZ.data(), A_prev.data(), W.data(), n, n_prev, m); });
+      add_paired(
+          "linear_backward with dA_prev", shape_text(n, n_prev, m), flops_dW + flops_dA,
+          [&] {
+            gemm_dW();
+            gemm_dA_prev();
+          },
+          [&] {
+            dnn::linear_backward(dA_prev.data(), dW.data(), db.data(), dZ.data(), A_prev.data(), W.data(), n, n_prev,
+                                 m);
+          });
     }
 
     // The element-wise passes: memory traffic, no GEMM. Their time is shown against the layer's GEMM ceiling.
@@ -404,10 +417,11 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     const double elem = sizeof(T);
     add("passes", std::string("bias_activation_forward ") + g_name + (l == L ? " (Z kept)" : " (in place)"), nm, 0,
         elem * (l == L ? 3.0 : 2.0) * n_m,
-        measure(options, [&] {
-          T* A_out = l == L ? A.data() : Z.data();
-          dnn::bias_activation_forward(A_out, Z.data(), b.data(), n, m, g);
-        }),
+        measure(options,
+                [&] {
+                  T* A_out = l == L ? A.data() : Z.data();
+                  dnn::bias_activation_forward(A_out, Z.data(), b.data(), n, m, g);
+                }),
         layer_gemm);
     if (l < L) {
       // A must hold relu outputs for the mask; refill it from Z once.
@@ -536,7 +550,8 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
     }
   };
   const Paired paired = measure_paired(options, gemm_only, step, repeats);
-  if (non_finite) std::fprintf(stderr, "warning: %s %s: non-finite cost during the step benchmark\n", dtype.c_str(), w.name.c_str());
+  if (non_finite)
+    std::fprintf(stderr, "warning: %s %s: non-finite cost during the step benchmark\n", dtype.c_str(), w.name.c_str());
   g_sink = last_cost;
   {
     Row row;
@@ -559,10 +574,15 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
   // The phases, for where the time goes (the GEMM FLOPs split: forward 2·m·Σ n_l n_{l-1}, the rest backward).
   double forward_flops = 0;
   for (int l = 1; l <= L; ++l) forward_flops += 2.0 * m * w.dims[l] * w.dims[l - 1];
-  add("network_forward", forward_flops, measure(options, [&] { dnn::network_forward(net, X.data(), m, true); }, repeats), 0);
+  add("network_forward", forward_flops,
+      measure(
+          options, [&] { dnn::network_forward(net, X.data(), m, true); }, repeats),
+      0);
   add("network_cost", 0, measure(options, [&] { g_sink = dnn::network_cost(net, Y.data(), m, true); }), 0);
   add("network_backward", flops - forward_flops,
-      measure(options, [&] { dnn::network_backward(net, X.data(), Y.data(), m, true); }, repeats), 0);
+      measure(
+          options, [&] { dnn::network_backward(net, X.data(), Y.data(), m, true); }, repeats),
+      0);
   add("network_update (gradient descent)", 0, measure(options, [&] { dnn::network_update(net, learning_rate); }), 0);
 }
 
@@ -581,9 +601,13 @@ Row bench_peak(const Options& options, const std::string& dtype) {
   row.name = "square gemm";
   row.shape = shape_text(size, size, size);
   row.flops = 2.0 * size * size * size;
-  row.timing = measure(options, [&] {
-    dnn::gemm(CblasNoTrans, CblasNoTrans, size, size, size, T(1), A.data(), size, B.data(), size, T(0), C.data(), size);
-  }, options.quick ? 3 : 5);
+  row.timing = measure(
+      options,
+      [&] {
+        dnn::gemm(CblasNoTrans, CblasNoTrans, size, size, size, T(1), A.data(), size, B.data(), size, T(0), C.data(),
+                  size);
+      },
+      options.quick ? 3 : 5);
   row.ceiling_seconds = row.timing.median;
   return row;
 }
@@ -628,7 +652,8 @@ Machine describe_machine() {
   {
     std::ifstream loadavg("/proc/loadavg");
     double one = 0, five = 0, fifteen = 0;
-    if (loadavg >> one >> five >> fifteen) machine.load_average = fixed(one, 2) + " " + fixed(five, 2) + " " + fixed(fifteen, 2);
+    if (loadavg >> one >> five >> fifteen)
+      machine.load_average = fixed(one, 2) + " " + fixed(five, 2) + " " + fixed(fifteen, 2);
   }
 #if defined(OPENBLAS_VERSION)
   machine.blas_config = openblas_get_config();
@@ -659,26 +684,33 @@ double gflops(const Row& row) { return row.flops > 0 ? row.flops / row.timing.me
 
 std::string format_time(double seconds) {
   char text[32];
-  if (seconds < 1e-6) std::snprintf(text, sizeof text, "%.0f ns", seconds * 1e9);
-  else if (seconds < 1e-3) std::snprintf(text, sizeof text, "%.2f µs", seconds * 1e6);
-  else std::snprintf(text, sizeof text, "%.3f ms", seconds * 1e3);
+  if (seconds < 1e-6)
+    std::snprintf(text, sizeof text, "%.0f ns", seconds * 1e9);
+  else if (seconds < 1e-3)
+    std::snprintf(text, sizeof text, "%.2f µs", seconds * 1e6);
+  else
+    std::snprintf(text, sizeof text, "%.3f ms", seconds * 1e3);
   return text;
 }
 
 void print_markdown(FILE* out, const Options& options, const Machine& machine, const std::vector<Row>& rows) {
   std::fprintf(out, "# dnn-native kernel benchmark (%s)\n\n", options.quick ? "quick" : "full");
-  std::fprintf(out, "%s · %s · %u cores · BLAS: %s (core %s, %d threads) · %s", machine.date.c_str(), machine.cpu.c_str(),
-               machine.cores, machine.blas_config.c_str(), machine.blas_core.c_str(), machine.blas_threads,
-               machine.compiler.c_str());
+  std::fprintf(out, "%s · %s · %u cores · BLAS: %s (core %s, %d threads) · %s", machine.date.c_str(),
+               machine.cpu.c_str(), machine.cores, machine.blas_config.c_str(), machine.blas_core.c_str(),
+               machine.blas_threads, machine.compiler.c_str());
   for (const auto& [name, value] : machine.env) std::fprintf(out, " · %s=%s", name.c_str(), value.c_str());
   if (!machine.load_average.empty()) std::fprintf(out, " · load average at start %s", machine.load_average.c_str());
-  std::fprintf(out, "\n\nTimes are medians of %d repeats after warm-up (W4: 5, or 3 with --quick).\n\n", options.repeats);
+  std::fprintf(out, "\n\nTimes are medians of %d repeats after warm-up (W4: 5, or 3 with --quick).\n\n",
+               options.repeats);
 
   std::fprintf(out, "## Training step (network_train_step: forward + cost + backward + update)\n\n");
-  std::fprintf(out, "GFLOP/s counts 2·m·(2·Σ n_l·n_{l-1} + Σ_{l≥2} n_l·n_{l-1}). 'GEMM-only' is the same iteration's "
-                    "GEMMs alone on the step's buffers, timed in alternation with the step ('%% of GEMM-only' is the median "
-                    "of the paired ratios); 'ceiling' is the sum of the per-shape raw GEMM medians below.\n\n");
-  std::fprintf(out, "| dtype | workload | ms / iter | GFLOP/s | GEMM-only ms | %% of GEMM-only | ceiling ms | ceiling GFLOP/s | %% of ceiling |\n");
+  std::fprintf(out,
+               "GFLOP/s counts 2·m·(2·Σ n_l·n_{l-1} + Σ_{l≥2} n_l·n_{l-1}). 'GEMM-only' is the same iteration's "
+               "GEMMs alone on the step's buffers, timed in alternation with the step ('%% of GEMM-only' is the median "
+               "of the paired ratios); 'ceiling' is the sum of the per-shape raw GEMM medians below.\n\n");
+  std::fprintf(out,
+               "| dtype | workload | ms / iter | GFLOP/s | GEMM-only ms | %% of GEMM-only | ceiling ms | ceiling "
+               "GFLOP/s | %% of ceiling |\n");
   std::fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& row : rows) {
     if (row.section != "step" || row.name != "network_train_step") continue;
@@ -689,7 +721,8 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
                  fixed(100 * row.ceiling_seconds / row.timing.median, 1).c_str());
   }
 
-  std::fprintf(out, "\n### Phases of the step\n\n| dtype | workload | phase | time | GFLOP/s |\n|---|---|---|---:|---:|\n");
+  std::fprintf(out,
+               "\n### Phases of the step\n\n| dtype | workload | phase | time | GFLOP/s |\n|---|---|---|---:|---:|\n");
   for (const auto& row : rows) {
     if (row.section != "step" && row.section != "phase") continue;
     std::fprintf(out, "| %s | %s | %s%s | %s | %s |\n", row.dtype.c_str(), row.workload.c_str(),
@@ -701,7 +734,8 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
   for (const auto& row : rows) any_ceiling = any_ceiling || row.section == "ceiling" || row.section == "peak";
   if (any_ceiling) {
     std::fprintf(out, "\n## Ceiling: raw cblas GEMM on each shape (M x N x K)\n\n");
-    std::fprintf(out, "| dtype | workload | layer | GEMM | M x N x K | time | GFLOP/s |\n|---|---|---:|---|---|---:|---:|\n");
+    std::fprintf(
+        out, "| dtype | workload | layer | GEMM | M x N x K | time | GFLOP/s |\n|---|---|---:|---|---|---:|---:|\n");
     for (const auto& row : rows) {
       if (row.section != "ceiling" && row.section != "peak") continue;
       std::fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", row.dtype.c_str(), row.workload.c_str(),
@@ -714,10 +748,14 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
   for (const auto& row : rows) any_kernels = any_kernels || row.section == "kernels" || row.section == "passes";
   if (any_kernels) {
     std::fprintf(out, "\n## Kernels on the same shapes\n\n");
-    std::fprintf(out, "GEMM kernels: %% of ceiling = raw GEMM time / kernel time, each kernel timed in alternation with its "
-                      "raw GEMM(s) (median of the paired ratios). Passes (no GEMM): GB/s counts each "
-                      "buffer read or written once; '%% of layer GEMM' is the pass's time over the layer's summed GEMM ceiling.\n\n");
-    std::fprintf(out, "| dtype | workload | layer | kernel | shape | time | GFLOP/s | %% of ceiling | GB/s | %% of layer GEMM |\n");
+    std::fprintf(
+        out,
+        "GEMM kernels: %% of ceiling = raw GEMM time / kernel time, each kernel timed in alternation with its "
+        "raw GEMM(s) (median of the paired ratios). Passes (no GEMM): GB/s counts each "
+        "buffer read or written once; '%% of layer GEMM' is the pass's time over the layer's summed GEMM ceiling.\n\n");
+    std::fprintf(
+        out,
+        "| dtype | workload | layer | kernel | shape | time | GFLOP/s | %% of ceiling | GB/s | %% of layer GEMM |\n");
     std::fprintf(out, "|---|---|---:|---|---|---:|---:|---:|---:|---:|\n");
     for (const auto& row : rows) {
       if (row.section == "kernels") {
@@ -737,9 +775,15 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
-    if (c == '"' || c == '\\') { out += '\\'; out += static_cast<char>(c); }
-    else if (c < 0x20) { char hex[8]; std::snprintf(hex, sizeof hex, "\\u%04x", c); out += hex; }
-    else out += static_cast<char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\u%04x", c);
+      out += hex;
+    } else
+      out += static_cast<char>(c);
   }
   return out + "\"";
 }
@@ -758,7 +802,8 @@ std::string to_json(const Options& options, const Machine& machine, const std::v
   j << "  \"repeats\": " << options.repeats << ",\n";
   j << "  \"flops_formula\": " << json_string("2*m*(2*sum_l n_l*n_{l-1} + sum_{l>=2} n_l*n_{l-1})") << ",\n";
   j << "  \"machine\": {\"date\": " << json_string(machine.date) << ", \"cpu\": " << json_string(machine.cpu)
-    << ", \"cores\": " << machine.cores << ", \"load_average\": " << json_string(machine.load_average) << ", \"blas_config\": " << json_string(machine.blas_config)
+    << ", \"cores\": " << machine.cores << ", \"load_average\": " << json_string(machine.load_average)
+    << ", \"blas_config\": " << json_string(machine.blas_config)
     << ", \"blas_core\": " << json_string(machine.blas_core) << ", \"blas_threads\": " << machine.blas_threads
     << ", \"blas_parallel\": " << machine.blas_parallel << ", \"compiler\": " << json_string(machine.compiler)
     << ", \"env\": {";
@@ -770,18 +815,24 @@ std::string to_json(const Options& options, const Machine& machine, const std::v
     j << "    {\"dtype\": " << json_string(row.dtype) << ", \"workload\": " << json_string(row.workload)
       << ", \"section\": " << json_string(row.section) << ", \"name\": " << json_string(row.name)
       << ", \"layer\": " << row.layer << ", \"shape\": " << json_string(row.shape)
-      << ", \"median_ms\": " << json_number(row.timing.median * 1e3) << ", \"min_ms\": " << json_number(row.timing.min * 1e3)
+      << ", \"median_ms\": " << json_number(row.timing.median * 1e3)
+      << ", \"min_ms\": " << json_number(row.timing.min * 1e3)
       << ", \"calls_per_repeat\": " << row.timing.calls_per_repeat << ", \"repeats\": " << row.timing.repeats;
     if (row.flops > 0) j << ", \"flops\": " << json_number(row.flops) << ", \"gflops\": " << json_number(gflops(row));
-    if (row.bytes > 0) j << ", \"bytes\": " << json_number(row.bytes) << ", \"gbytes_per_s\": " << json_number(row.bytes / row.timing.median * 1e-9);
+    if (row.bytes > 0)
+      j << ", \"bytes\": " << json_number(row.bytes)
+        << ", \"gbytes_per_s\": " << json_number(row.bytes / row.timing.median * 1e-9);
     if (row.gemm_sequence_seconds > 0)
       j << ", \"gemm_only_ms\": " << json_number(row.gemm_sequence_seconds * 1e3)
         << ", \"percent_of_gemm_only\": " << json_number(100 * row.gemm_ratio);
     if (row.ceiling_seconds > 0) {
       j << ", \"ceiling_ms\": " << json_number(row.ceiling_seconds * 1e3);
-      if (row.section == "passes") j << ", \"percent_of_layer_gemm\": " << json_number(100 * row.timing.median / row.ceiling_seconds);
-      else if (row.paired_ratio > 0) j << ", \"percent_of_ceiling\": " << json_number(100 * row.paired_ratio);
-      else j << ", \"percent_of_ceiling\": " << json_number(100 * row.ceiling_seconds / row.timing.median);
+      if (row.section == "passes")
+        j << ", \"percent_of_layer_gemm\": " << json_number(100 * row.timing.median / row.ceiling_seconds);
+      else if (row.paired_ratio > 0)
+        j << ", \"percent_of_ceiling\": " << json_number(100 * row.paired_ratio);
+      else
+        j << ", \"percent_of_ceiling\": " << json_number(100 * row.ceiling_seconds / row.timing.median);
     }
     j << "}" << (i + 1 < rows.size() ? "," : "") << "\n";
   }
@@ -793,7 +844,8 @@ template <typename T>
 void bench_dtype(const Options& options, const std::string& dtype, std::vector<Row>& rows) {
   if (options.ceiling && options.profile_iterations == 0) rows.push_back(bench_peak<T>(options, dtype));
   for (const auto& w : kWorkloads) {
-    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), w.name) == options.only.end()) continue;
+    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), w.name) == options.only.end())
+      continue;
     std::fprintf(stderr, "  %s %s ...\n", dtype.c_str(), w.name.c_str());
     double ceiling_total = 0;
     // The per-shape ceilings are measured even when only the step is asked for: the step's % needs them.
@@ -813,8 +865,10 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   std::fprintf(stderr, "dnn_bench_kernels: %s run\n", options.quick ? "quick" : "full");
   for (const auto& dtype : options.dtypes) {
-    if (dtype == "float64") bench_dtype<double>(options, dtype, rows);
-    else bench_dtype<float>(options, dtype, rows);
+    if (dtype == "float64")
+      bench_dtype<double>(options, dtype, rows);
+    else
+      bench_dtype<float>(options, dtype, rows);
   }
   if (options.profile_iterations > 0) return 0;
   const bool json_to_stdout = options.json_path == "-";

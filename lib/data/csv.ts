@@ -4,7 +4,7 @@
 // column i, contiguous.
 import fs from 'node:fs';
 import { describe } from '../checks';
-import { Matrix, allocate, requireDType, type DType, type FloatArray } from '../matrix';
+import { allocate, type DType, type FloatArray, Matrix, requireDType } from '../matrix';
 
 // csv-parse publishes its sync API only as the subpath export 'csv-parse/sync', which TypeScript's
 // moduleResolution "node" (node10) cannot see, so it is required here with the little of its type we use.
@@ -70,13 +70,16 @@ function isNumberCell(cell: string): boolean {
 }
 
 function readTable(path: string, options: CsvReadOptions): Table {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   const headerOption = options.header ?? 'auto';
   if (headerOption !== true && headerOption !== false && headerOption !== 'auto')
     throw new TypeError(`header must be true, false or 'auto', got ${describe(headerOption)}`);
   const delimiter = options.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length === 0 || /["\r\n]/.test(delimiter))
-    throw new TypeError(`delimiter must be a non-empty string without quotes or line breaks, got ${describe(delimiter)}`);
+    throw new TypeError(
+      `delimiter must be a non-empty string without quotes or line breaks, got ${describe(delimiter)}`,
+    );
 
   let text: Buffer;
   try {
@@ -100,11 +103,14 @@ function readTable(path: string, options: CsvReadOptions): Table {
   const hasHeader = headerOption === 'auto' ? !first.record.some(isNumberCell) : headerOption;
   const header = hasHeader ? first.record.map((name) => name.trim()) : null;
   const rows = hasHeader ? records.slice(1) : records;
-  if (rows.length === 0) throw new Error(`${path}: the CSV file has a header (line ${first.info.lines}) but no data rows`);
+  if (rows.length === 0)
+    throw new Error(`${path}: the CSV file has a header (line ${first.info.lines}) but no data rows`);
   const columns = first.record.length;
   for (const row of rows) {
     if (row.record.length !== columns)
-      throw new Error(`${path} line ${row.info.lines}: ${row.record.length} columns, expected ${columns} as on line ${first.info.lines}`);
+      throw new Error(
+        `${path} line ${row.info.lines}: ${row.record.length} columns, expected ${columns} as on line ${first.info.lines}`,
+      );
   }
   return { path, header, rows, columns, guessedNoHeader: headerOption === 'auto' && !hasHeader };
 }
@@ -118,7 +124,10 @@ function cellValue(table: Table, row: CsvRecord, column: number): number {
   const where = `${table.path} line ${row.info.lines}, ${columnName(table, column)}`;
   if (!NUMBER.test(cell)) {
     const hint = table.guessedNoHeader && row === table.rows[0] ? ' (if this line is a header, pass header: true)' : '';
-    throw new Error((cell === '' ? `${where}: empty cell, expected a number` : `${where}: ${JSON.stringify(cell)} is not a number`) + hint);
+    throw new Error(
+      (cell === '' ? `${where}: empty cell, expected a number` : `${where}: ${JSON.stringify(cell)} is not a number`) +
+        hint,
+    );
   }
   const value = Number(cell);
   if (!Number.isFinite(value)) throw new Error(`${where}: ${cell} is too large for a floating-point number`);
@@ -129,15 +138,22 @@ function resolveLabelColumn(table: Table, labelColumn: string | number | undefin
   if (labelColumn === undefined) return table.columns - 1;
   if (typeof labelColumn === 'number') {
     if (!Number.isInteger(labelColumn) || labelColumn >= table.columns || labelColumn < -table.columns)
-      throw new RangeError(`labelColumn ${labelColumn} is outside the ${table.columns} columns of ${table.path} (0..${table.columns - 1}, or negative from the end)`);
+      throw new RangeError(
+        `labelColumn ${labelColumn} is outside the ${table.columns} columns of ${table.path} (0..${table.columns - 1}, or negative from the end)`,
+      );
     return labelColumn < 0 ? table.columns + labelColumn : labelColumn;
   }
-  if (typeof labelColumn !== 'string') throw new TypeError(`labelColumn must be a column name or index, got ${describe(labelColumn)}`);
+  if (typeof labelColumn !== 'string')
+    throw new TypeError(`labelColumn must be a column name or index, got ${describe(labelColumn)}`);
   if (!table.header)
-    throw new Error(`${table.path}: labelColumn ${JSON.stringify(labelColumn)} is a name, but the file has no header row (give the column's index instead)`);
+    throw new Error(
+      `${table.path}: labelColumn ${JSON.stringify(labelColumn)} is a name, but the file has no header row (give the column's index instead)`,
+    );
   const index = table.header.indexOf(labelColumn.trim());
   if (index < 0)
-    throw new Error(`${table.path}: no column named ${JSON.stringify(labelColumn)} in the header (${table.header.map((h) => JSON.stringify(h)).join(', ')})`);
+    throw new Error(
+      `${table.path}: no column named ${JSON.stringify(labelColumn)} in the header (${table.header.map((h) => JSON.stringify(h)).join(', ')})`,
+    );
   return index;
 }
 
@@ -166,21 +182,31 @@ function fillFeatures(table: Table, labelIndex: number, dtype: DType): { X: Matr
 export function loadCsv(path: string, options: CsvOptions = {}): CsvData {
   const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
   const labelsOption = options.labels ?? 'binary';
-  if (labelsOption !== 'binary' && labelsOption !== 'any') throw new TypeError(`labels must be 'binary' or 'any', got ${describe(labelsOption)}`);
+  if (labelsOption !== 'binary' && labelsOption !== 'any')
+    throw new TypeError(`labels must be 'binary' or 'any', got ${describe(labelsOption)}`);
   const table = readTable(path, options);
   const labelIndex = resolveLabelColumn(table, options.labelColumn);
-  if (table.columns < 2) throw new Error(`${path}: only 1 column: a CSV of examples needs feature columns and a label column`);
+  if (table.columns < 2)
+    throw new Error(`${path}: only 1 column: a CSV of examples needs feature columns and a label column`);
 
   const Y = allocate(dtype, table.rows.length);
   table.rows.forEach((row, i) => {
     const label = cellValue(table, row, labelIndex);
     if (labelsOption === 'binary' && label !== 0 && label !== 1)
-      throw new Error(`${path} line ${row.info.lines}, ${columnName(table, labelIndex)}: label ${row.record[labelIndex].trim()} is not 0 or 1 ` +
-        "(binary classification; pass labels: 'any' to allow other numeric labels)");
+      throw new Error(
+        `${path} line ${row.info.lines}, ${columnName(table, labelIndex)}: label ${row.record[labelIndex].trim()} is not 0 or 1 ` +
+          "(binary classification; pass labels: 'any' to allow other numeric labels)",
+      );
     Y[i] = label;
   });
   const { X, featureNames } = fillFeatures(table, labelIndex, dtype);
-  return { X, Y: new Matrix(1, table.rows.length, Y), featureNames, labelName: table.header ? table.header[labelIndex] : null, path };
+  return {
+    X,
+    Y: new Matrix(1, table.rows.length, Y),
+    featureNames,
+    labelName: table.header ? table.header[labelIndex] : null,
+    path,
+  };
 }
 
 /** Loads a CSV file of examples without labels (every column is a feature), e.g. to predict: X (features, m). */

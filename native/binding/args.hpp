@@ -24,7 +24,9 @@ struct FloatArray {
   size_t length;
   size_t byte_length() const { return length * (dtype == DType::Float32 ? 4 : 8); }
   template <typename T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 // Names the function in every message: "linearForward: W has 6 elements, expected 12 (3 x 4)".
@@ -51,16 +53,26 @@ class Args {
     if (value.IsNull()) return "null";
     if (value.IsTypedArray()) {
       switch (value.As<Napi::TypedArray>().TypedArrayType()) {
-        case napi_int8_array: return "Int8Array";
-        case napi_uint8_array: return "Uint8Array";
-        case napi_uint8_clamped_array: return "Uint8ClampedArray";
-        case napi_int16_array: return "Int16Array";
-        case napi_uint16_array: return "Uint16Array";
-        case napi_int32_array: return "Int32Array";
-        case napi_uint32_array: return "Uint32Array";
-        case napi_float32_array: return "Float32Array";
-        case napi_float64_array: return "Float64Array";
-        default: return "a typed array";
+        case napi_int8_array:
+          return "Int8Array";
+        case napi_uint8_array:
+          return "Uint8Array";
+        case napi_uint8_clamped_array:
+          return "Uint8ClampedArray";
+        case napi_int16_array:
+          return "Int16Array";
+        case napi_uint16_array:
+          return "Uint16Array";
+        case napi_int32_array:
+          return "Int32Array";
+        case napi_uint32_array:
+          return "Uint32Array";
+        case napi_float32_array:
+          return "Float32Array";
+        case napi_float64_array:
+          return "Float64Array";
+        default:
+          return "a typed array";
       }
     }
     if (value.IsArray()) return "an Array";
@@ -96,7 +108,9 @@ class Args {
   }
 
   // The value of a JavaScript number, in one Node-API call (napi_get_value_double refuses anything else).
-  bool number_value(const Napi::Value& value, double* out) const { return napi_get_value_double(env_, value, out) == napi_ok; }
+  bool number_value(const Napi::Value& value, double* out) const {
+    return napi_get_value_double(env_, value, out) == napi_ok;
+  }
 
   // A Float32Array/Float64Array or null (an optional output).
   bool is_null(size_t index) const { return info_[index].IsNull() || info_[index].IsUndefined(); }
@@ -107,7 +121,8 @@ class Args {
     napi_typedarray_type type;
     size_t length = 0;
     void* data = nullptr;
-    if (!value.IsTypedArray() || napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+    if (!value.IsTypedArray() ||
+        napi_get_typedarray_info(env_, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
         type != napi_uint32_array)
       type_error(std::string(name) + " must be a Uint32Array, got " + describe(value));
     return {static_cast<uint32_t*>(data), length};
@@ -117,7 +132,8 @@ class Args {
   int dimension(size_t index, const char* name) const {
     // the common case without building a std::string for the name
     double v;
-    if (number_value(info_[index], &v) && v >= 1 && v <= 2147483647.0 && v == static_cast<double>(static_cast<int64_t>(v)))
+    if (number_value(info_[index], &v) && v >= 1 && v <= 2147483647.0 &&
+        v == static_cast<double>(static_cast<int64_t>(v)))
       return static_cast<int>(v);
     return dimension_of(info_[index], name);
   }
@@ -132,11 +148,12 @@ class Args {
 
   dnn::Activation activation(size_t index, const char* name) const {
     const Napi::Value value = info_[index];
-    if (!value.IsNumber()) type_error(std::string(name) + " must be an activation code (number), got " + describe(value));
+    if (!value.IsNumber())
+      type_error(std::string(name) + " must be an activation code (number), got " + describe(value));
     const double v = value.As<Napi::Number>().DoubleValue();
     if (!(v >= 0 && v < dnn::kActivationCount) || v != static_cast<double>(static_cast<int>(v)))
-      range_error(std::string(name) + " must be an activation code from 0 to " + std::to_string(dnn::kActivationCount - 1) +
-                  ", got " + number_text(v));
+      range_error(std::string(name) + " must be an activation code from 0 to " +
+                  std::to_string(dnn::kActivationCount - 1) + ", got " + number_text(v));
     return static_cast<dnn::Activation>(static_cast<int>(v));
   }
 
@@ -184,7 +201,8 @@ class Args {
   // n · m, or a RangeError naming what is too large: sizes are checked before any multiplication can wrap.
   size_t checked_product(size_t a, size_t b, const std::string& what) const {
     size_t result;
-    if (__builtin_mul_overflow(a, b, &result) || result > kMaxElements) range_error(what + " is too large (more than 2^53 elements)");
+    if (__builtin_mul_overflow(a, b, &result) || result > kMaxElements)
+      range_error(what + " is too large (more than 2^53 elements)");
     return result;
   }
   static constexpr size_t kMaxElements = size_t(1) << 53;
@@ -225,9 +243,11 @@ struct NetworkSizes {
 inline NetworkSizes checked_network_sizes(const Args& args, const std::vector<int>& dims, size_t capacity) {
   size_t params = 0, units = 0;
   for (size_t l = 1; l < dims.size(); ++l) {
-    params += args.checked_product(static_cast<size_t>(dims[l]), static_cast<size_t>(dims[l - 1]) + 1, "layerDims: a layer");
+    params +=
+        args.checked_product(static_cast<size_t>(dims[l]), static_cast<size_t>(dims[l - 1]) + 1, "layerDims: a layer");
     units += static_cast<size_t>(dims[l]);
-    if (params > Args::kMaxElements) args.range_error("layerDims: the network is too large (more than 2^53 parameters)");
+    if (params > Args::kMaxElements)
+      args.range_error("layerDims: the network is too large (more than 2^53 parameters)");
   }
   const size_t output = static_cast<size_t>(dims.back());
   return {params, args.checked_product(2 * units + output, capacity, "layerDims and capacity: the workspace"),

@@ -49,7 +49,8 @@ Napi::Value LinearActivationForward(const Napi::CallbackInfo& info) {
   args.require_length(Z, "Z", n, m);
   args.require_length(A, "A", n, m);
   for (auto [out, out_name] : {std::pair{A, "A"}, {Z, "Z"}})
-    for (auto [in, in_name] : {std::pair{W, "W"}, {A_prev, "A_prev"}, {b, "b"}}) args.require_disjoint(out, out_name, in, in_name);
+    for (auto [in, in_name] : {std::pair{W, "W"}, {A_prev, "A_prev"}, {b, "b"}})
+      args.require_disjoint(out, out_name, in, in_name);
   if (A.data != Z.data) args.require_disjoint(A, "A", Z, "Z");
   dispatch(W.dtype, [&](auto t) {
     using T = decltype(t);
@@ -64,7 +65,8 @@ Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   args.require_count(3);
   const FloatArray A = args.float_array(0, "A"), Z = args.float_array(1, "Z");
   const Activation activation = args.activation(2, "activation");
-  if (activation == Activation::Softmax) args.range_error("softmax works on whole columns; use softmaxForward(A, Z, n, m)");
+  if (activation == Activation::Softmax)
+    args.range_error("softmax works on whole columns; use softmaxForward(A, Z, n, m)");
   args.require_same_dtype(A, "A", Z, "Z");
   args.require_positive_length(Z, "Z");
   args.require_length(A, "A", Z.length);
@@ -83,7 +85,8 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   const FloatArray dZ = args.float_array(0, "dZ"), dA = args.float_array(1, "dA"), Z = args.float_array(2, "Z");
   const Activation activation = args.activation(3, "activation");
   if (activation == Activation::Softmax)
-    args.range_error("softmax has no element-wise backward; with cross-entropy use sigmoidCrossEntropyBackward (dZ = AL - Y)");
+    args.range_error(
+        "softmax has no element-wise backward; with cross-entropy use sigmoidCrossEntropyBackward (dZ = AL - Y)");
   args.require_same_dtype(dZ, "dZ", Z, "Z");
   args.require_same_dtype(dA, "dA", Z, "Z");
   args.require_positive_length(Z, "Z");
@@ -142,7 +145,8 @@ void check_prediction_and_labels(const Args& args, const FloatArray& prediction,
 }
 
 // The four costs share one shape: (prediction, Y, n, m) -> a number. `prediction` is AL or Z.
-template <double (*Kernel32)(const float*, const float*, int, int), double (*Kernel64)(const double*, const double*, int, int)>
+template <double (*Kernel32)(const float*, const float*, int, int),
+          double (*Kernel64)(const double*, const double*, int, int)>
 Napi::Value Cost(const Napi::CallbackInfo& info, const char* function, const char* prediction_name) {
   Args args(info, function);
   args.require_count(4);
@@ -161,17 +165,20 @@ Napi::Value BinaryCrossEntropy(const Napi::CallbackInfo& info) {
 
 // binaryCrossEntropyFromLogits(Z, Y, n, m) -> cost
 Napi::Value BinaryCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
-  return Cost<binary_cross_entropy_from_logits<float>, binary_cross_entropy_from_logits<double>>(info, "binaryCrossEntropyFromLogits", "Z");
+  return Cost<binary_cross_entropy_from_logits<float>, binary_cross_entropy_from_logits<double>>(
+      info, "binaryCrossEntropyFromLogits", "Z");
 }
 
 // categoricalCrossEntropy(AL, Y, n, m) -> cost
 Napi::Value CategoricalCrossEntropy(const Napi::CallbackInfo& info) {
-  return Cost<categorical_cross_entropy<float>, categorical_cross_entropy<double>>(info, "categoricalCrossEntropy", "AL");
+  return Cost<categorical_cross_entropy<float>, categorical_cross_entropy<double>>(info, "categoricalCrossEntropy",
+                                                                                   "AL");
 }
 
 // categoricalCrossEntropyFromLogits(Z, Y, n, m) -> cost
 Napi::Value CategoricalCrossEntropyFromLogits(const Napi::CallbackInfo& info) {
-  return Cost<categorical_cross_entropy_from_logits<float>, categorical_cross_entropy_from_logits<double>>(info, "categoricalCrossEntropyFromLogits", "Z");
+  return Cost<categorical_cross_entropy_from_logits<float>, categorical_cross_entropy_from_logits<double>>(
+      info, "categoricalCrossEntropyFromLogits", "Z");
 }
 
 // softmaxForward(A, Z, n, m): each column of A = softmax of Z's; A may be Z
@@ -216,23 +223,26 @@ double fraction(const Args& args, size_t index, const char* name) {
 Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
   Args args(info, "momentumUpdate");
   args.require_count(5);
-  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"), velocity = args.float_array(2, "velocity");
+  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"),
+                   velocity = args.float_array(2, "velocity");
   const double learning_rate = args.finite_number(3, "learningRate");
   const double beta = fraction(args, 4, "beta");
   check_update_buffers(args, param, grad, {{velocity, "velocity"}});
   dispatch(param.dtype, [&](auto t) {
     using T = decltype(t);
-    momentum_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), velocity.as<T>(), param.length, static_cast<T>(learning_rate), static_cast<T>(beta));
+    momentum_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), velocity.as<T>(), param.length,
+                         static_cast<T>(learning_rate), static_cast<T>(beta));
   });
   return info.Env().Undefined();
 }
 
-// adamUpdate(param, grad, v, s, learningRate, beta1, beta2, epsilon, t): in place, the course's update_parameters_with_adam
+// adamUpdate(param, grad, v, s, learningRate, beta1, beta2, epsilon, t): in place, the course's
+// update_parameters_with_adam
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   Args args(info, "adamUpdate");
   args.require_count(9);
-  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"), v = args.float_array(2, "v"),
-                   s = args.float_array(3, "s");
+  const FloatArray param = args.float_array(0, "param"), grad = args.float_array(1, "grad"),
+                   v = args.float_array(2, "v"), s = args.float_array(3, "s");
   const double learning_rate = args.finite_number(4, "learningRate");
   const double beta1 = fraction(args, 5, "beta1"), beta2 = fraction(args, 6, "beta2");
   const double epsilon = args.finite_number(7, "epsilon");
@@ -242,8 +252,9 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   args.require_disjoint(v, "v", s, "s");
   dispatch(param.dtype, [&](auto tag) {
     using T = decltype(tag);
-    adam_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), v.as<T>(), s.as<T>(), param.length, static_cast<T>(learning_rate),
-                     static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(epsilon), t);
+    adam_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), v.as<T>(), s.as<T>(), param.length,
+                     static_cast<T>(learning_rate), static_cast<T>(beta1), static_cast<T>(beta2),
+                     static_cast<T>(epsilon), t);
   });
   return info.Env().Undefined();
 }
@@ -308,13 +319,15 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   args.require_same_dtype(out, "out", X, "X");
   args.require_positive_length(X, "X");
   if (X.length % static_cast<size_t>(n) != 0)
-    args.range_error("X has " + std::to_string(X.length) + " elements, not a whole number of columns of n = " + std::to_string(n));
+    args.range_error("X has " + std::to_string(X.length) +
+                     " elements, not a whole number of columns of n = " + std::to_string(n));
   const size_t columns = X.length / n;
   if (count == 0) args.range_error("indices is empty");
   args.require_length(out, "out", n, count);
   for (size_t j = 0; j < count; ++j)
     if (index[j] >= columns)
-      args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) + " is not a column of X (it has " + std::to_string(columns) + ")");
+      args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) +
+                       " is not a column of X (it has " + std::to_string(columns) + ")");
   args.require_disjoint(out, "out", X, "X");
   // out must not overlap indices either: writing out would overwrite indices not yet read
   const uint8_t* out_begin = static_cast<const uint8_t*>(out.data);

@@ -18,13 +18,18 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Napi::Function constructor = DefineClass(env, "Network", {});
     Napi::Object prototype = constructor.Get("prototype").As<Napi::Object>();
     const auto method = [&](const char* name, Napi::Value (*callback)(const Napi::CallbackInfo&)) {
-      return Napi::PropertyDescriptor::Function(env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
+      return Napi::PropertyDescriptor::Function(
+          env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
     };
     prototype.DefineProperties({
-        method("forward", Checked<&NetworkWrap::Forward>), method("cost", Checked<&NetworkWrap::Cost>),
-        method("backward", Checked<&NetworkWrap::Backward>), method("trainStep", Checked<&NetworkWrap::TrainStep>),
-        method("trainSteps", Checked<&NetworkWrap::TrainSteps>), method("syncParameters", Checked<&NetworkWrap::SyncParameters>),
-        method("resetOptimizer", Checked<&NetworkWrap::ResetOptimizer>), method("reseedDropout", Checked<&NetworkWrap::ReseedDropout>),
+        method("forward", Checked<&NetworkWrap::Forward>),
+        method("cost", Checked<&NetworkWrap::Cost>),
+        method("backward", Checked<&NetworkWrap::Backward>),
+        method("trainStep", Checked<&NetworkWrap::TrainStep>),
+        method("trainSteps", Checked<&NetworkWrap::TrainSteps>),
+        method("syncParameters", Checked<&NetworkWrap::SyncParameters>),
+        method("resetOptimizer", Checked<&NetworkWrap::ResetOptimizer>),
+        method("reseedDropout", Checked<&NetworkWrap::ReseedDropout>),
         Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Current>>("current", napi_configurable),
         Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Step>, SetStepChecked>("step", napi_configurable),
     });
@@ -52,37 +57,47 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Args args(info, "new Network");
     napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
     args.require_count(1);
-    if (!info[0].IsObject() || info[0].IsArray()) args.type_error("expects one options object, got " + Args::describe(info[0]));
+    if (!info[0].IsObject() || info[0].IsArray())
+      args.type_error("expects one options object, got " + Args::describe(info[0]));
     const Napi::Object spec = info[0].As<Napi::Object>();
 
     const Napi::Value dims_value = spec.Get("layerDims");
-    if (!dims_value.IsArray()) args.type_error("layerDims must be an array of positive integers, got " + Args::describe(dims_value));
+    if (!dims_value.IsArray())
+      args.type_error("layerDims must be an array of positive integers, got " + Args::describe(dims_value));
     const Napi::Array dims_array = dims_value.As<Napi::Array>();
-    if (dims_array.Length() < 2) args.range_error("layerDims needs at least 2 entries (input and output sizes), got " + std::to_string(dims_array.Length()));
+    if (dims_array.Length() < 2)
+      args.range_error("layerDims needs at least 2 entries (input and output sizes), got " +
+                       std::to_string(dims_array.Length()));
     for (uint32_t i = 0; i < dims_array.Length(); ++i)
       dims_.push_back(args.dimension_of(dims_array.Get(i), "layerDims[" + std::to_string(i) + "]"));
     const int L = static_cast<int>(dims_.size()) - 1;
 
     const Napi::Value activations_value = spec.Get("activations");
-    if (!activations_value.IsArray()) args.type_error("activations must be an array of activation codes, got " + Args::describe(activations_value));
+    if (!activations_value.IsArray())
+      args.type_error("activations must be an array of activation codes, got " + Args::describe(activations_value));
     const Napi::Array activations_array = activations_value.As<Napi::Array>();
     if (activations_array.Length() != static_cast<uint32_t>(L))
-      args.range_error("activations has " + std::to_string(activations_array.Length()) + " entries, expected one per layer (" + std::to_string(L) + ")");
+      args.range_error("activations has " + std::to_string(activations_array.Length()) +
+                       " entries, expected one per layer (" + std::to_string(L) + ")");
     for (uint32_t i = 0; i < activations_array.Length(); ++i) {
       const Napi::Value code = activations_array.Get(i);
       if (!code.IsNumber())
-        args.type_error("activations[" + std::to_string(i) + "] must be an activation code (a number), got " + Args::describe(code));
+        args.type_error("activations[" + std::to_string(i) + "] must be an activation code (a number), got " +
+                        Args::describe(code));
       const double v = code.As<Napi::Number>().DoubleValue();
       if (!(v >= 0 && v < kActivationCount) || v != static_cast<int>(v))
-        args.range_error("activations[" + std::to_string(i) + "] must be an activation code from 0 to " + std::to_string(kActivationCount - 1));
+        args.range_error("activations[" + std::to_string(i) + "] must be an activation code from 0 to " +
+                         std::to_string(kActivationCount - 1));
       activations_.push_back(static_cast<Activation>(static_cast<int>(v)));
     }
     for (int l = 0; l + 1 < L; ++l)
-      if (activations_[l] == Activation::Softmax) args.range_error("activations[" + std::to_string(l) + "]: softmax is only for the output layer");
+      if (activations_[l] == Activation::Softmax)
+        args.range_error("activations[" + std::to_string(l) + "]: softmax is only for the output layer");
     if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax)
       args.range_error("the output layer's activation must be sigmoid (2) or softmax (5)");
     if (activations_.back() == Activation::Softmax && dims_.back() < 2)
-      args.range_error("activations: a softmax output needs at least 2 units (classes), but layerDims ends in " + std::to_string(dims_.back()));
+      args.range_error("activations: a softmax output needs at least 2 units (classes), but layerDims ends in " +
+                       std::to_string(dims_.back()));
 
     capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
     sizes_ = checked_network_sizes(args, dims_, static_cast<size_t>(capacity_));
@@ -93,11 +108,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     grads_ = bind(args, spec, "grads", params_[0].length);
     workspace_ = bind(args, spec, "workspace", sizes_.workspace);
     read_training_options(args, spec, L);
-    const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},
-                                                      {workspace_, "workspace"}, {masks_, "masks"}, {velocity_, "velocity"},
-                                                      {squares_, "squares"}};
+    const std::pair<FloatArray, const char*> all[] = {
+        {params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},    {workspace_, "workspace"},
+        {masks_, "masks"},      {velocity_, "velocity"},    {squares_, "squares"}};
     for (size_t i = 0; i < 7; ++i)
-      for (size_t j = i + 1; j < 7; ++j) args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
+      for (size_t j = i + 1; j < 7; ++j)
+        args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
   }
 
  private:
@@ -105,7 +121,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const Napi::Value value = spec.Get(name);
     const FloatArray array = args.float_array_of(value, name);
     if (!bound_.empty() && array.dtype != dtype_)
-      args.type_error(std::string(name) + " is a " + dtype_name(array.dtype) + " but params is a " + dtype_name(dtype_) + "; use one dtype per network");
+      args.type_error(std::string(name) + " is a " + dtype_name(array.dtype) + " but params is a " +
+                      dtype_name(dtype_) + "; use one dtype per network");
     args.require_length(array, name, expected_length);
     // A resizable buffer could shrink under the addresses this network keeps: refuse it. The buffer comes from
     // Node-API, not from the (redefinable) `buffer` property.
@@ -115,7 +132,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (buffer.IsObject() && buffer.As<Napi::Object>().Get("resizable").ToBoolean().Value())
       args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
     if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
-      args.type_error(std::string(name) + " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
+      args.type_error(std::string(name) +
+                      " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
     // Keep the array (and so its memory) alive for as long as this network holds its address. Views of a buffer
     // already bound need no check of their own on each call: detaching that buffer empties every view of it.
     bool shares_a_bound_buffer = false;
@@ -123,18 +141,20 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       bool same = false;
       napi_value bound_buffer = nullptr;
       if (bound.checked &&
-          napi_get_typedarray_info(args.env(), bound.array.Value(), nullptr, nullptr, nullptr, &bound_buffer, nullptr) == napi_ok &&
+          napi_get_typedarray_info(args.env(), bound.array.Value(), nullptr, nullptr, nullptr, &bound_buffer,
+                                   nullptr) == napi_ok &&
           napi_strict_equals(args.env(), bound_buffer, buffer, &same) == napi_ok && same) {
         shares_a_bound_buffer = true;
         break;
       }
     }
-    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length, !shares_a_bound_buffer});
+    bound_.push_back(
+        {Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length, !shares_a_bound_buffer});
     return array;
   }
 
-  static double optional_number(const Args& args, const Napi::Object& spec, const char* name, double fallback, double low,
-                                double high, bool low_inclusive, bool high_inclusive) {
+  static double optional_number(const Args& args, const Napi::Object& spec, const char* name, double fallback,
+                                double low, double high, bool low_inclusive, bool high_inclusive) {
     const Napi::Value value = spec.Get(name);
     if (value.IsUndefined() || value.IsNull()) return fallback;
     if (!value.IsNumber()) args.type_error(std::string(name) + " must be a number, got " + Args::describe(value));
@@ -142,8 +162,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const bool above = low_inclusive ? v >= low : v > low;
     const bool below = high_inclusive ? v <= high : v < high;
     if (!(above && below))
-      args.range_error(std::string(name) + " must be in " + (low_inclusive ? "[" : "(") + Args::number_text(low) + ", " +
-                       Args::number_text(high) + (high_inclusive ? "]" : ")") + ", got " + Args::number_text(v));
+      args.range_error(std::string(name) + " must be in " + (low_inclusive ? "[" : "(") + Args::number_text(low) +
+                       ", " + Args::number_text(high) + (high_inclusive ? "]" : ")") + ", got " + Args::number_text(v));
     return v;
   }
 
@@ -152,31 +172,39 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     l2_ = optional_number(args, spec, "l2", 0.0, 0.0, 1e300, true, true);
     const Napi::Value keep = spec.Get("keepProb");
     if (!keep.IsUndefined() && !keep.IsNull()) {
-      if (!keep.IsArray()) args.type_error("keepProb must be an array of one keep probability per layer, got " + Args::describe(keep));
+      if (!keep.IsArray())
+        args.type_error("keepProb must be an array of one keep probability per layer, got " + Args::describe(keep));
       const Napi::Array keep_array = keep.As<Napi::Array>();
       if (keep_array.Length() != static_cast<uint32_t>(L))
-        args.range_error("keepProb has " + std::to_string(keep_array.Length()) + " entries, expected one per layer (" + std::to_string(L) + ")");
+        args.range_error("keepProb has " + std::to_string(keep_array.Length()) + " entries, expected one per layer (" +
+                         std::to_string(L) + ")");
       bool any = false;
       for (uint32_t i = 0; i < keep_array.Length(); ++i) {
         const Napi::Value k = keep_array.Get(i);
-        if (!k.IsNumber()) args.type_error("keepProb[" + std::to_string(i) + "] must be a number in (0, 1], got " + Args::describe(k));
+        if (!k.IsNumber())
+          args.type_error("keepProb[" + std::to_string(i) + "] must be a number in (0, 1], got " + Args::describe(k));
         const double v = k.As<Napi::Number>().DoubleValue();
-        if (!(v > 0 && v <= 1)) args.range_error("keepProb[" + std::to_string(i) + "] must be in (0, 1], got " + (k.IsNumber() ? Args::number_text(v) : Args::describe(k)));
-        if (i + 1 == keep_array.Length() && v != 1) args.range_error("keepProb for the output layer must be 1 (dropout applies to hidden layers)");
+        if (!(v > 0 && v <= 1))
+          args.range_error("keepProb[" + std::to_string(i) + "] must be in (0, 1], got " +
+                           (k.IsNumber() ? Args::number_text(v) : Args::describe(k)));
+        if (i + 1 == keep_array.Length() && v != 1)
+          args.range_error("keepProb for the output layer must be 1 (dropout applies to hidden layers)");
         keep_prob_.push_back(v);
         any = any || v < 1;
       }
       if (any) {
         masks_ = bind(args, spec, "masks", sizes_.masks);
         const double seed = optional_number(args, spec, "dropoutSeed", 0, 0, 4294967295.0, true, true);
-        if (seed != static_cast<double>(static_cast<uint32_t>(seed))) args.range_error("dropoutSeed must be an integer from 0 to 4294967295");
+        if (seed != static_cast<double>(static_cast<uint32_t>(seed)))
+          args.range_error("dropoutSeed must be an integer from 0 to 4294967295");
         dropout_rng_.reseed(static_cast<uint32_t>(seed));
       } else {
         keep_prob_.clear();
       }
     }
     const double optimizer = optional_number(args, spec, "optimizer", 0, 0, kOptimizerCount - 1, true, true);
-    if (optimizer != static_cast<int>(optimizer)) args.range_error("optimizer must be 0 (gradient descent), 1 (momentum) or 2 (Adam)");
+    if (optimizer != static_cast<int>(optimizer))
+      args.range_error("optimizer must be 0 (gradient descent), 1 (momentum) or 2 (Adam)");
     optimizer_ = static_cast<Optimizer>(static_cast<int>(optimizer));
     beta1_ = optional_number(args, spec, "beta1", 0.9, 0, 1, true, false);
     beta2_ = optional_number(args, spec, "beta2", 0.999, 0, 1, true, false);
@@ -193,9 +221,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       napi_typedarray_type type;
       size_t length = 0;
       void* data = nullptr;
-      if (napi_get_typedarray_info(args.env(), bound.array.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      if (napi_get_typedarray_info(args.env(), bound.array.Value(), &type, &length, &data, nullptr, nullptr) !=
+              napi_ok ||
           length != bound.length || data != bound.data)
-        args.type_error(std::string(bound.name) + "'s buffer was detached (transferred) or changed; build a new network" +
+        args.type_error(std::string(bound.name) +
+                        "'s buffer was detached (transferred) or changed; build a new network" +
                         (bound_.size() > 1 ? " (it may be shared with the network's other buffers)" : ""));
     }
   }
@@ -241,20 +271,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Batch batch(const Args& args, size_t x_index, size_t y_index, size_t m_index) {
     require_attached(args);  // first: a detached buffer's memory may already be reused by the batch
     Batch b{args.float_array(x_index, "X"), {}, args.dimension(m_index, "m")};
-    if (b.m > capacity_) args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
-    if (b.X.dtype != dtype_) args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
+    if (b.m > capacity_)
+      args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " +
+                       std::to_string(capacity_));
+    if (b.X.dtype != dtype_)
+      args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(b.X, "X", dims_.front(), b.m);
     require_outside_network(args, b.X, "X");
     if (y_index != SIZE_MAX) {
       b.Y = args.float_array(y_index, "Y");
-      if (b.Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(b.Y.dtype) + " but the network is " + dtype_name(dtype_));
+      if (b.Y.dtype != dtype_)
+        args.type_error(std::string("Y is a ") + dtype_name(b.Y.dtype) + " but the network is " + dtype_name(dtype_));
       args.require_length(b.Y, "Y", dims_.back(), b.m);
       require_outside_network(args, b.Y, "Y");
     }
     require_attached(args);
     return b;
   }
-
 
   // forward(X, m, training = false): A_1..A_L and the output logits in the workspace; training applies dropout
   Napi::Value Forward(const Napi::CallbackInfo& info) {
@@ -276,8 +309,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     args.require_count(2);
     const int m = args.dimension(1, "m");
     const FloatArray Y = args.float_array(0, "Y");
-    if (m > capacity_) args.range_error("m = " + std::to_string(m) + " exceeds the network's batch capacity " + std::to_string(capacity_));
-    if (Y.dtype != dtype_) args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
+    if (m > capacity_)
+      args.range_error("m = " + std::to_string(m) + " exceeds the network's batch capacity " +
+                       std::to_string(capacity_));
+    if (Y.dtype != dtype_)
+      args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(Y, "Y", dims_.back(), m);
     require_outside_network(args, Y, "Y");
     require_attached(args);
@@ -332,7 +368,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const FloatArray costs = args.float_array(5, "costs");
     if (costs.dtype != DType::Float64) args.type_error("costs must be a Float64Array");
     if (costs.length < static_cast<size_t>(count))
-      args.range_error("costs has " + std::to_string(costs.length) + " elements, fewer than count = " + std::to_string(count));
+      args.range_error("costs has " + std::to_string(costs.length) +
+                       " elements, fewer than count = " + std::to_string(count));
     require_outside_network(args, costs, "costs");
     args.require_disjoint(costs, "costs", b.X, "X");
     args.require_disjoint(costs, "costs", b.Y, "Y");
@@ -381,7 +418,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value Current(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), current_); }
 
   // step: updates done by Adam so far (its bias-correction t)
-  Napi::Value Step(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(adam_step_)); }
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(adam_step_));
+  }
 
   void SetStep(const Napi::CallbackInfo& info, const Napi::Value& value) {
     Args args(info, "Network.step");
@@ -406,7 +445,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value ReseedDropout(const Napi::CallbackInfo& info) {
     Args args(info, "Network.reseedDropout");
     args.require_count(1);
-    if (!info[0].IsNumber()) args.type_error("seed must be an integer from 0 to 4294967295, got " + Args::describe(info[0]));
+    if (!info[0].IsNumber())
+      args.type_error("seed must be an integer from 0 to 4294967295, got " + Args::describe(info[0]));
     const double seed = info[0].As<Napi::Number>().DoubleValue();
     if (!(seed >= 0 && seed <= 4294967295.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
       args.range_error("seed must be an integer from 0 to 4294967295, got " + Args::number_text(seed));

@@ -13,7 +13,8 @@ class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
     Napi::Function constructor = DefineClass(env, "RandomState", {});
     Napi::Object prototype = constructor.Get("prototype").As<Napi::Object>();
     const auto method = [&](const char* name, Napi::Value (*callback)(const Napi::CallbackInfo&)) {
-      return Napi::PropertyDescriptor::Function(env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
+      return Napi::PropertyDescriptor::Function(
+          env, prototype, name, callback, static_cast<napi_property_attributes>(napi_writable | napi_configurable));
     };
     prototype.DefineProperties({method("standardNormal", Checked<&RandomStateWrap::StandardNormal>),
                                 method("uniform", Checked<&RandomStateWrap::Uniform>),
@@ -28,7 +29,8 @@ class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
   static Napi::Value Checked(const Napi::CallbackInfo& info) {
     bool tagged = false;
     if (napi_check_object_type_tag(info.Env(), info.This(), &kTypeTag, &tagged) != napi_ok || !tagged)
-      throw Napi::TypeError::New(info.Env(), "RandomState: a RandomState method was called on an object that is not a RandomState");
+      throw Napi::TypeError::New(info.Env(),
+                                 "RandomState: a RandomState method was called on an object that is not a RandomState");
     return (RandomStateWrap::Unwrap(info.This().As<Napi::Object>())->*Method)(info);
   }
 
@@ -42,7 +44,8 @@ class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
  private:
   static uint32_t seed_argument(const Args& args, const Napi::CallbackInfo& info, size_t index) {
     args.require_count(index + 1);
-    if (!info[index].IsNumber()) args.type_error("seed must be an integer from 0 to 4294967295, got " + Args::describe(info[index]));
+    if (!info[index].IsNumber())
+      args.type_error("seed must be an integer from 0 to 4294967295, got " + Args::describe(info[index]));
     const double seed = info[index].As<Napi::Number>().DoubleValue();
     if (!(seed >= 0 && seed <= 4294967295.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
       args.range_error("seed must be an integer from 0 to 4294967295, got " + Args::number_text(seed));
@@ -58,7 +61,8 @@ class RandomStateWrap : public Napi::ObjectWrap<RandomStateWrap> {
   static double* float64_output(const Args& args, size_t* length) {
     args.require_count(1);
     const FloatArray out = args.float_array(0, "out");
-    if (out.dtype != DType::Float64) args.type_error("out must be a Float64Array (numpy draws float64), got Float32Array");
+    if (out.dtype != DType::Float64)
+      args.type_error("out must be a Float64Array (numpy draws float64), got Float32Array");
     *length = out.length;
     return out.as<double>();
   }

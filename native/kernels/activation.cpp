@@ -26,11 +26,16 @@ inline T leaky_relu(T z) {
 template <typename T>
 inline T apply(Activation activation, T z) {
   switch (activation) {
-    case Activation::Relu: return relu(z);
-    case Activation::Sigmoid: return sigmoid(z);
-    case Activation::Tanh: return std::tanh(z);
-    case Activation::LeakyRelu: return leaky_relu(z);
-    default: return z;
+    case Activation::Relu:
+      return relu(z);
+    case Activation::Sigmoid:
+      return sigmoid(z);
+    case Activation::Tanh:
+      return std::tanh(z);
+    case Activation::LeakyRelu:
+      return leaky_relu(z);
+    default:
+      return z;
   }
 }
 
@@ -159,11 +164,11 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
   if (activation == Activation::Softmax) softmax_forward(A, Z, n, m);
 }
 
-#define DNN_INSTANTIATE(T)                                                                    \
-  template void activation_forward<T>(T*, const T*, size_t, Activation);                      \
-  template void activation_backward<T>(T*, const T*, const T*, size_t, Activation);           \
-  template void activation_backward_from_output<T>(T*, const T*, size_t, Activation);         \
-  template void bias_activation_forward<T>(T*, T*, const T*, int, int, Activation);           \
+#define DNN_INSTANTIATE(T)                                                            \
+  template void activation_forward<T>(T*, const T*, size_t, Activation);              \
+  template void activation_backward<T>(T*, const T*, const T*, size_t, Activation);   \
+  template void activation_backward_from_output<T>(T*, const T*, size_t, Activation); \
+  template void bias_activation_forward<T>(T*, T*, const T*, int, int, Activation);   \
   template void softmax_forward<T>(T*, const T*, int, int);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

@@ -22,18 +22,20 @@ inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, fl
                  const float* b, int ldb, float beta, float* c, int ldc) {
   cblas_sgemm(CblasColMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-inline void gemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x, int incx,
-                 double beta, double* y, int incy) {
+inline void gemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x,
+                 int incx, double beta, double* y, int incy) {
   cblas_dgemv(CblasColMajor, t, rows, cols, alpha, a, lda, x, incx, beta, y, incy);
 }
 inline void gemv(CBLAS_TRANSPOSE t, int rows, int cols, float alpha, const float* a, int lda, const float* x, int incx,
                  float beta, float* y, int incy) {
   cblas_sgemv(CblasColMajor, t, rows, cols, alpha, a, lda, x, incx, beta, y, incy);
 }
-inline void ger(int rows, int cols, double alpha, const double* x, int incx, const double* y, int incy, double* a, int lda) {
+inline void ger(int rows, int cols, double alpha, const double* x, int incx, const double* y, int incy, double* a,
+                int lda) {
   cblas_dger(CblasColMajor, rows, cols, alpha, x, incx, y, incy, a, lda);
 }
-inline void ger(int rows, int cols, float alpha, const float* x, int incx, const float* y, int incy, float* a, int lda) {
+inline void ger(int rows, int cols, float alpha, const float* x, int incx, const float* y, int incy, float* a,
+                int lda) {
   cblas_sger(CblasColMajor, rows, cols, alpha, x, incx, y, incy, a, lda);
 }
 

@@ -66,12 +66,12 @@ void sigmoid_cross_entropy_backward(T* __restrict dZ, const T* __restrict AL, co
   for (size_t i = 0; i < len; ++i) dZ[i] = AL[i] - Y[i];
 }
 
-#define DNN_INSTANTIATE(T)                                                            \
-  template double binary_cross_entropy<T>(const T*, const T*, int, int);              \
-  template double binary_cross_entropy_from_logits<T>(const T*, const T*, int, int);  \
-  template double categorical_cross_entropy<T>(const T*, const T*, int, int);         \
+#define DNN_INSTANTIATE(T)                                                                \
+  template double binary_cross_entropy<T>(const T*, const T*, int, int);                  \
+  template double binary_cross_entropy_from_logits<T>(const T*, const T*, int, int);      \
+  template double categorical_cross_entropy<T>(const T*, const T*, int, int);             \
   template double categorical_cross_entropy_from_logits<T>(const T*, const T*, int, int); \
-  template void binary_cross_entropy_backward<T>(T*, const T*, const T*, size_t);     \
+  template void binary_cross_entropy_backward<T>(T*, const T*, const T*, size_t);         \
   template void sigmoid_cross_entropy_backward<T>(T*, const T*, const T*, size_t);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

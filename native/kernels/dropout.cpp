@@ -12,8 +12,8 @@ void dropout_forward(T* A, T* D, int n, int m, T keep_prob, NumpyRandomState& rn
 }
 
 template <typename T>
-void dropout_backward_from_output(T* __restrict dZ, const T* __restrict A, const T* __restrict D, size_t len, T keep_prob,
-                                  Activation activation) {
+void dropout_backward_from_output(T* __restrict dZ, const T* __restrict A, const T* __restrict D, size_t len,
+                                  T keep_prob, Activation activation) {
   for (size_t k = 0; k < len; ++k) dZ[k] = dZ[k] * D[k] / keep_prob;
   switch (activation) {
     case Activation::Relu:
@@ -38,8 +38,8 @@ void dropout_backward_from_output(T* __restrict dZ, const T* __restrict A, const
   }
 }
 
-#define DNN_INSTANTIATE(T)                                                                 \
-  template void dropout_forward<T>(T*, T*, int, int, T, NumpyRandomState&);                \
+#define DNN_INSTANTIATE(T)                                                  \
+  template void dropout_forward<T>(T*, T*, int, int, T, NumpyRandomState&); \
   template void dropout_backward_from_output<T>(T*, const T*, const T*, size_t, T, Activation);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

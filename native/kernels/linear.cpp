@@ -42,10 +42,10 @@ void linear_backward(T* dA_prev, T* dW, T* db, const T* dZ, const T* A_prev, con
   if (dA_prev != nullptr) gemm(CblasTrans, CblasNoTrans, n_prev, m, n, T(1), W, n, dZ, n, T(0), dA_prev, n_prev);
 }
 
-#define DNN_INSTANTIATE(T)                                                                                   \
-  template void linear_forward<T>(T*, const T*, const T*, const T*, int, int, int);                          \
+#define DNN_INSTANTIATE(T)                                                                                     \
+  template void linear_forward<T>(T*, const T*, const T*, const T*, int, int, int);                            \
   template void linear_activation_forward<T>(T*, T*, const T*, const T*, const T*, int, int, int, Activation); \
-  template void linear_backward<T>(T*, T*, T*, const T*, const T*, const T*, int, int, int);                 \
+  template void linear_backward<T>(T*, T*, T*, const T*, const T*, const T*, int, int, int);                   \
   template void sum_columns<T>(T*, const T*, int, int, T);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

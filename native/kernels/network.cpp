@@ -111,7 +111,8 @@ double network_cost(const NetworkView<T>& net, const T* Y, int m, bool with_pena
   if (!with_penalty || net.l2 == 0.0) return cross_entropy;
   double squares = 0.0;
   for (int l = 1; l <= L; ++l)
-    squares += sum_of_squares(layer_params(net.params, net.dims, l).W, static_cast<size_t>(net.dims[l]) * net.dims[l - 1]);
+    squares +=
+        sum_of_squares(layer_params(net.params, net.dims, l).W, static_cast<size_t>(net.dims[l]) * net.dims[l - 1]);
   // the course's compute_cost_with_regularization: (1/m) (λ/2) Σ ||W||²
   return cross_entropy + (1.0 / m) * (net.l2 / 2) * squares;
 }
@@ -134,7 +135,8 @@ void network_backward(const NetworkView<T>& net, const T* X, const T* Y, int m, 
       // dA_{l-1} was written into dZ_{l-1}'s buffer; turn it into dZ_{l-1} in place.
       const size_t len = static_cast<size_t>(n_prev) * m;
       if (training && drops(net, l - 1))
-        dropout_backward_from_output(dZ_prev, A_prev, mask_of(net, l - 1), len, static_cast<T>(net.keep_prob[l - 2]), net.activations[l - 2]);
+        dropout_backward_from_output(dZ_prev, A_prev, mask_of(net, l - 1), len, static_cast<T>(net.keep_prob[l - 2]),
+                                     net.activations[l - 2]);
       else
         activation_backward_from_output(dZ_prev, A_prev, len, net.activations[l - 2]);
     }
@@ -158,8 +160,9 @@ void network_update(const NetworkView<T>& net, T learning_rate) {
       break;
     case Optimizer::Adam:
       *net.adam_step += 1;
-      adam_update_into(next, net.params, net.grads, net.velocity, net.squares, count, learning_rate, static_cast<T>(net.beta1),
-                       static_cast<T>(net.beta2), static_cast<T>(net.epsilon), *net.adam_step);
+      adam_update_into(next, net.params, net.grads, net.velocity, net.squares, count, learning_rate,
+                       static_cast<T>(net.beta1), static_cast<T>(net.beta2), static_cast<T>(net.epsilon),
+                       *net.adam_step);
       break;
   }
 }
@@ -174,12 +177,12 @@ double network_train_step(const NetworkView<T>& net, const T* X, const T* Y, int
   return cost;
 }
 
-#define DNN_INSTANTIATE(T)                                                                   \
-  template void network_forward<T>(const NetworkView<T>&, const T*, int, bool);              \
-  template const T* network_output<T>(const NetworkView<T>&);                                \
-  template double network_cost<T>(const NetworkView<T>&, const T*, int, bool);               \
-  template void network_backward<T>(const NetworkView<T>&, const T*, const T*, int, bool);   \
-  template void network_update<T>(const NetworkView<T>&, T);                                 \
+#define DNN_INSTANTIATE(T)                                                                 \
+  template void network_forward<T>(const NetworkView<T>&, const T*, int, bool);            \
+  template const T* network_output<T>(const NetworkView<T>&);                              \
+  template double network_cost<T>(const NetworkView<T>&, const T*, int, bool);             \
+  template void network_backward<T>(const NetworkView<T>&, const T*, const T*, int, bool); \
+  template void network_update<T>(const NetworkView<T>&, T);                               \
   template double network_train_step<T>(const NetworkView<T>&, const T*, const T*, int, T);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

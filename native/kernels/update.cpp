@@ -64,13 +64,13 @@ void gather_columns(T* __restrict out, const T* __restrict X, int n, const uint3
   }
 }
 
-#define DNN_INSTANTIATE(T)                                                                              \
-  template void sgd_update<T>(T*, const T*, size_t, T);                                                 \
-  template void sgd_update_into<T>(T*, const T*, const T*, size_t, T);                                  \
-  template void momentum_update_into<T>(T*, const T*, const T*, T*, size_t, T, T);                      \
-  template void adam_update_into<T>(T*, const T*, const T*, T*, T*, size_t, T, T, T, T, int64_t);       \
-  template void add_scaled<T>(T*, const T*, size_t, T);                                                 \
-  template double sum_of_squares<T>(const T*, size_t);                                                  \
+#define DNN_INSTANTIATE(T)                                                                        \
+  template void sgd_update<T>(T*, const T*, size_t, T);                                           \
+  template void sgd_update_into<T>(T*, const T*, const T*, size_t, T);                            \
+  template void momentum_update_into<T>(T*, const T*, const T*, T*, size_t, T, T);                \
+  template void adam_update_into<T>(T*, const T*, const T*, T*, T*, size_t, T, T, T, T, int64_t); \
+  template void add_scaled<T>(T*, const T*, size_t, T);                                           \
+  template double sum_of_squares<T>(const T*, size_t);                                            \
   template void gather_columns<T>(T*, const T*, int, const uint32_t*, size_t);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

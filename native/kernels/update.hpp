@@ -15,8 +15,8 @@ void sgd_update(T* param, const T* grad, size_t len, T learning_rate);
 template <typename T>
 void sgd_update_into(T* next, const T* param, const T* grad, size_t len, T learning_rate);
 
-// Momentum (the course's form): velocity = beta · velocity + (1 - beta) · grad; next = param - learning_rate · velocity.
-// velocity is updated in place; next may equal param.
+// Momentum (the course's form): velocity = beta · velocity + (1 - beta) · grad; next = param - learning_rate ·
+// velocity. velocity is updated in place; next may equal param.
 template <typename T>
 void momentum_update_into(T* next, const T* param, const T* grad, T* velocity, size_t len, T learning_rate, T beta);
 
