@@ -2,7 +2,7 @@
 //   1. the native bench (bench/native/bench_kernels.cpp, built on demand): the raw cblas GEMM ceiling for each
 //      workload's exact shapes, the kernels, and network_train_step in plain C++;
 //   2. the Model from JavaScript (one N-API call per step), float64 and float32, against that ceiling;
-//   3. baselines on the same shapes: the plain TypeScript implementation (lib/reference.ts) and the tutorial's
+//   3. baselines on the same shapes: the plain TypeScript implementation (test/support/reference.ts) and the tutorial's
 //      numpy code (bench/numpy_baseline.py, when python3 with numpy is present);
 //   4. N-API overhead per call, memory per training step, peak RSS, event-loop lag while fitAsync trains.
 // Prints a markdown report and writes JSON to bench/results/.
@@ -13,9 +13,9 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import native, { root } from '../lib/binding';
 import { blasInfo, getNumThreads, Matrix, Model, RandomState } from '../lib/index';
-import { parameterCount, trainReference } from '../lib/reference';
+import native, { root } from '../lib/native';
+import { parameterCount, trainReference } from '../test/support/reference';
 
 const quick = process.argv.includes('--quick');
 v8.setFlagsFromString('--expose-gc');

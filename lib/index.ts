@@ -1,6 +1,5 @@
 // dnn-native: deep neural networks on the CPU at the speed of the machine's BLAS.
 
-export type { HiddenActivation, OptimizerName, OutputActivation } from './config';
 export { type CsvData, type CsvFeatures, type CsvOptions, loadCsv, loadCsvFeatures } from './data/csv';
 export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
 export {
@@ -25,11 +24,19 @@ export {
   type ModelOptions,
   NonFiniteCostError,
   type Progress,
-} from './model';
-export { costPlotPng, costPlotSvg, type PlotData, type PlotFileOptions, type PlotOptions, plotCosts } from './plot';
-export { type InitScheme, RandomState } from './random';
-export { accuracy, predict, type TrainModelOptions, trainModel } from './train';
+} from './model/model';
+export type { HiddenActivation, OptimizerName, OutputActivation } from './model/options';
 export {
+  costPlotPng,
+  costPlotSvg,
+  type PlotData,
+  type PlotFileOptions,
+  type PlotOptions,
+  plotCosts,
+} from './model/plot';
+export { type InitScheme, RandomState } from './random';
+export {
+  accuracy,
   computeCost,
   type Grads,
   type InitializeOptions,
@@ -43,12 +50,15 @@ export {
   modelBackward,
   modelForward,
   type Parameters,
+  predict,
   reluBackward,
   sigmoidBackward,
+  type TrainModelOptions,
+  trainModel,
   updateParameters,
 } from './tutorial';
 
-import native from './binding';
+import native from './native';
 
 /** The BLAS in use: OpenBLAS's config string, the kernel it chose for this CPU, its thread count. */
 export const blasInfo = native.blasInfo;

@@ -1,9 +1,9 @@
 // Seeded randomness that reproduces numpy's legacy RandomState bit for bit (drawn in C++), and the weight
 // initialisers of the tutorial and the course built on it.
 import { randomInt } from 'node:crypto';
-import native from './binding';
 import { describe, requireDimension } from './checks';
 import { allocate, Matrix } from './matrix';
+import native from './native';
 
 export type InitScheme = 'small' | 'lecun' | 'he';
 

@@ -17,9 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import * as dnn from '../lib/index';
 import { Matrix, Model } from '../lib/index';
+import native from '../lib/native';
 
 // ---------------------------------------------------------------------------------------------------------
 // Tracking buffers: every typed array a row makes is registered, snapshotted before the call, compared after.

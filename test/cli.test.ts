@@ -11,9 +11,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadCsv, loadMnist, Matrix, Model, RandomState, readIdxImages, readIdxLabels, writeIdx } from '../lib/index';
-import { assertClose } from './helpers';
+import { assertClose } from './support/helpers';
 
-const CLI = path.join(__dirname, '..', 'lib', 'cli.ts');
+const CLI = path.join(__dirname, '..', 'lib', 'cli', 'index.ts');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-cli-test-'));
 const file = (name: string) => path.join(tmp, name);
 

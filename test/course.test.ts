@@ -2,9 +2,9 @@
 // regularisation assignments), rebuilt from their seeded test cases: np.random.seed(1) and randn draws in the
 // cases' order. The expected values are the notebooks' printed outputs, rounded to 8 decimals.
 import { test } from 'uvu';
-import native from '../lib/binding';
 import { modelForward, type Parameters, RandomState } from '../lib/index';
-import { assertArrayClose } from './helpers';
+import native from '../lib/native';
+import { assertArrayClose } from './support/helpers';
 
 const PRINTED = 1e-8; // the notebooks print 8 decimals: an absolute tolerance of one unit in the last
 

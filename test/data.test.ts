@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { loadCsv, loadCsvFeatures } from '../lib/data/csv';
 import { readIdx, readIdxImages, readIdxLabels, writeIdx } from '../lib/data/idx';
 import { binaryTask, labelCounts, loadMnist, mnistDataDir, oneHot } from '../lib/data/mnist';
-import { costPlotPng, costPlotSvg, plotCosts } from '../lib/plot';
+import { costPlotPng, costPlotSvg, plotCosts } from '../lib/model/plot';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-native-data-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

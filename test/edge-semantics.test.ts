@@ -2,9 +2,9 @@
 // NaN through relu, relu's derivative at exactly 0, softmax of huge logits, float32 bias sums in double.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import { Matrix, Model, NonFiniteCostError, RandomState, reluBackward } from '../lib/index';
-import { assertArrayClose } from './helpers';
+import native from '../lib/native';
+import { assertArrayClose } from './support/helpers';
 
 test('an input holding a NaN stops fit at iteration 0 with the starting parameters (relu lets NaN through)', () => {
   const X = new RandomState(4).randn(3, 6);

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import { type HiddenActivation, linearForward, Matrix, Model, type ModelOptions, RandomState } from '../lib/index';
-import { assertArrayClose, assertClose, assertMatrixClose } from './helpers';
+import native from '../lib/native';
+import { assertArrayClose, assertClose, assertMatrixClose } from './support/helpers';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'extensions.json'), 'utf8'));
 

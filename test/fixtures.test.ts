@@ -19,7 +19,7 @@ import {
   RandomState,
   updateParameters,
 } from '../lib/index';
-import { assertClose, assertMatrixClose } from './helpers';
+import { assertClose, assertMatrixClose } from './support/helpers';
 
 const cases = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'seed-cases.json'), 'utf8')).cases;
 const M = (rows: number[][]) => Matrix.fromRows(rows);

@@ -2,7 +2,7 @@
 // Seeded, so a failure here reproduces with `node scripts/fuzz.js --calls <N> --seed <seed> --trace`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
+import native from '../lib/native';
 
 interface FuzzResult {
   stats: Record<string, number>;

@@ -6,7 +6,6 @@
 // kink, where J is not differentiable and a finite difference would straddle it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import {
   computeCost,
   type Grads,
@@ -16,7 +15,8 @@ import {
   type Parameters,
   RandomState,
 } from '../lib/index';
-import * as ref from '../lib/reference';
+import native from '../lib/native';
+import * as ref from './support/reference';
 
 const H = 1e-6;
 const THRESHOLD = 1e-7;

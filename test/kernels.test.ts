@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import {
   computeCost,
   linearActivationBackward,
@@ -26,9 +25,10 @@ import {
   sigmoidBackward,
   updateParameters,
 } from '../lib/index';
-import type { FloatArray, ReferenceActivation } from '../lib/reference';
-import * as ref from '../lib/reference';
-import { assertClose } from './helpers';
+import native from '../lib/native';
+import { assertClose } from './support/helpers';
+import type { FloatArray, ReferenceActivation } from './support/reference';
+import * as ref from './support/reference';
 
 type DType = 'float32' | 'float64';
 const DTYPES: readonly DType[] = ['float64', 'float32'];

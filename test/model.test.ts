@@ -21,7 +21,7 @@ import {
   trainModel,
   updateParameters,
 } from '../lib/index';
-import { assertArrayClose, assertClose, assertMatrixClose } from './helpers';
+import { assertArrayClose, assertClose, assertMatrixClose } from './support/helpers';
 
 const cases = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'seed-cases.json'), 'utf8')).cases;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-model-test-'));

@@ -4,9 +4,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import native from '../lib/binding';
 import { computeCost, getNumThreads, Matrix, Model, RandomState, setNumThreads } from '../lib/index';
-import { assertClose } from './helpers';
+import native from '../lib/native';
+import { assertClose } from './support/helpers';
 
 v8.setFlagsFromString('--expose-gc');
 const gc: () => void = vm.runInNewContext('gc');

@@ -13,9 +13,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import native from './binding';
-import type { ModelConfig } from './config';
-import type { FloatArray } from './matrix';
+import type { FloatArray } from '../matrix';
+import native from '../native';
+import type { ModelConfig } from './options';
 
 export const MODEL_MAGIC = 'DNNMODEL';
 export const MODEL_FORMAT_VERSION = 1;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import zlib from 'node:zlib';
-import { describe } from './checks';
+import { describe } from '../checks';
 
 export interface PlotPoint {
   x: number;

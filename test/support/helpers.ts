@@ -1,6 +1,6 @@
 // Assertions with a relative tolerance, and small helpers shared by the suites.
 import * as assert from 'uvu/assert';
-import type { Matrix } from '../lib/index';
+import type { Matrix } from '../../lib/index';
 
 /**
  * |actual - expected| <= tol · |expected| + floor: a relative tolerance, with a tiny absolute floor (default

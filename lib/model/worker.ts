@@ -1,10 +1,10 @@
 // The worker thread behind Model.fitAsync: rebuilds the model from its settings and state, trains, posts
 // progress, and stops after the current step when the shared abort flag is set.
 import { parentPort, workerData } from 'node:worker_threads';
-import native from './binding';
-import type { ModelConfig } from './config';
-import { Matrix } from './matrix';
+import { Matrix } from '../matrix';
+import native from '../native';
 import { type FitOptions, Model, NonFiniteCostError, type TrainingState } from './model';
+import type { ModelConfig } from './options';
 
 export interface WorkerJob {
   config: ModelConfig;

@@ -1,9 +1,10 @@
 // A model's architecture and training settings, checked and normalised once: what ModelOptions accepts, what a
 // model file stores, and what the worker behind fitAsync rebuilds the model from.
-import native, { type ActivationCode } from './binding';
-import { describe, requireLayerDims } from './checks';
-import { type DType, requireDType } from './matrix';
-import { freshSeed, type InitScheme, requireInit, requireSeed } from './random';
+
+import { describe, requireLayerDims } from '../checks';
+import { type DType, requireDType } from '../matrix';
+import native, { type ActivationCode } from '../native';
+import { freshSeed, type InitScheme, requireInit, requireSeed } from '../random';
 
 export type HiddenActivation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 export type OutputActivation = 'sigmoid' | 'softmax';

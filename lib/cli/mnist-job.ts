@@ -7,12 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { HiddenActivation, OptimizerName, OutputActivation } from './config';
-import { binaryTask, labelCounts, loadMnist, MNIST_CLASSES } from './data/mnist';
-import { blasInfo, setNumThreads } from './index';
-import type { Matrix } from './matrix';
-import { type Labels, Model } from './model';
-import { plotCosts } from './plot';
+import { binaryTask, labelCounts, loadMnist, MNIST_CLASSES } from '../data/mnist';
+import { blasInfo, setNumThreads } from '../index';
+import type { Matrix } from '../matrix';
+import { type Labels, Model } from '../model/model';
+import type { HiddenActivation, OptimizerName, OutputActivation } from '../model/options';
+import { plotCosts } from '../model/plot';
 import { fitWithProgress, formatCount, formatPercent } from './progress';
 
 type TaskName = 'digits' | 'even-odd';

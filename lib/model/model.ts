@@ -4,8 +4,12 @@
 // tutorial's model; lib/config.ts lists the other activations, softmax, optimisers, L2 and dropout.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import native, { type ActivationCode } from './binding';
-import { describe, requireDimension, requirePositiveNumber } from './checks';
+import { describe, requireDimension, requirePositiveNumber } from '../checks';
+import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireShape } from '../matrix';
+import native, { type ActivationCode } from '../native';
+import { drawWeights, type InitScheme, RandomState, requireSeed } from '../random';
+import type { Parameters } from '../tutorial';
+import { encodeModel, readModelFile, writeFileAtomic } from './file-format';
 import {
   activationCodes,
   type ModelConfig,
@@ -13,14 +17,9 @@ import {
   normaliseModelOptions,
   OPTIMIZER_CODES,
   usesDropout,
-} from './config';
-import { allocate, type DType, type FloatArray, Matrix } from './matrix';
-import { encodeModel, readModelFile, writeFileAtomic } from './persist';
-import { drawWeights, type InitScheme, RandomState, requireSeed } from './random';
-import type { Parameters } from './tutorial';
-import { requireMatrix, requireShape } from './validate';
+} from './options';
 
-export type { ModelConfig, ModelOptions } from './config';
+export type { ModelConfig, ModelOptions } from './options';
 
 /**
  * Labels: for a sigmoid output a Matrix (n_L, m) of 0/1; for softmax a one-hot Matrix (classes, m), or the class

@@ -2,8 +2,8 @@
 // a progress bar on a terminal and one line per epoch (or per recorded cost, full batch) everywhere, plus the number
 // formats both print.
 import cliProgress from 'cli-progress';
-import type { Matrix } from './matrix';
-import type { FitOptions, FitResult, Labels, Model, Progress } from './model';
+import type { Matrix } from '../matrix';
+import type { FitOptions, FitResult, Labels, Model, Progress } from '../model/model';
 
 export interface TrainingDisplayOptions {
   /** Where the per-epoch lines go (default: stdout). */

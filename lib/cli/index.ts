@@ -6,22 +6,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import native, { root as packageRoot } from './binding';
+import { loadCsv, loadCsvFeatures } from '../data/csv';
+import { readIdxImages, readIdxLabels } from '../data/idx';
+import { type BinaryTask, binaryTask, loadMnist, MNIST_CLASSES, type MnistSplit } from '../data/mnist';
+import { type DType, Matrix } from '../matrix';
+import { type FitOptions, Model } from '../model/model';
 import {
   type HiddenActivation,
   type ModelOptions,
   normaliseModelOptions,
   type OptimizerName,
   type OutputActivation,
-} from './config';
-import { loadCsv, loadCsvFeatures } from './data/csv';
-import { readIdxImages, readIdxLabels } from './data/idx';
-import { type BinaryTask, binaryTask, loadMnist, MNIST_CLASSES, type MnistSplit } from './data/mnist';
-import { type DType, Matrix } from './matrix';
-import { type FitOptions, Model } from './model';
-import { plotCosts } from './plot';
+} from '../model/options';
+import { plotCosts } from '../model/plot';
+import native, { root as packageRoot } from '../native';
+import type { InitScheme } from '../random';
 import { fitWithProgress, formatCount, formatPercent } from './progress';
-import type { InitScheme } from './random';
 
 // ---------------------------------------------------------------------------------------------------------
 // Data sources: a CSV file, an IDX images file (+ an IDX labels file), or the bundled MNIST digits
