@@ -1,10 +1,10 @@
 // The cost curve as an image a person can open. One SVG document is the picture; a PNG is that SVG rasterised by
 // resvg with DejaVu Sans from the dejavu-fonts-ttf package, never the system's fonts, so a PNG is the same on every
 // machine. The format follows the file's extension. Axes use "nice" ticks (1, 2 or 5 x 10^k), a grid, title and labels.
-import fs from 'node:fs';
 import nodePath from 'node:path';
 import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { describe } from '../checks';
+import { writeFileAtomic } from '../io';
 
 export interface PlotPoint {
   x: number;
@@ -443,18 +443,6 @@ function formatFor(path: string, format: unknown): 'png' | 'svg' {
   throw new RangeError(`path must end in .png or .svg (the image format), got ${JSON.stringify(path)}`);
 }
 
-/** A temporary file, then a rename: a reader sees the old plot or the new one, never half of one. */
-function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    fs.writeFileSync(temporary, data);
-    fs.renameSync(temporary, path);
-  } catch (err) {
-    fs.rmSync(temporary, { force: true });
-    throw err;
-  }
-}
-
 /**
  * Writes the cost curve to options.path as a PNG or an SVG (by its extension), atomically, and returns the path.
  * costs: y values (x = 0, 1, ...), {x, y} points, or series [{ name, points }].
@@ -468,7 +456,7 @@ export function plotCosts(costs: PlotData, options: PlotFileOptions): string {
   const format = formatFor(path, options.format);
   const content = format === 'png' ? costPlotPng(costs, options) : costPlotSvg(costs, options);
   try {
-    writeFileAtomic(path, content);
+    writeFileAtomic(path, content, { what: 'plot' });
   } catch (err) {
     throw new Error(`cannot write the plot to ${path}: ${(err as Error).message}`, { cause: err });
   }
