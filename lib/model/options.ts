@@ -125,7 +125,8 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) Object.assign(error, { option: key, subject });
+    if ((error instanceof TypeError || error instanceof RangeError) && !isOptionError(error))
+      Object.assign(error, { option: key, subject });
     throw error;
   }
 }
@@ -180,8 +181,11 @@ function signal(value: unknown, name: string): AbortSignal {
 }
 
 function threads(value: unknown, name: string): number {
-  if (requireDimension(value, name) > 1024) throw new RangeError(`${name} must be at most 1024, got ${value}`);
-  return value as number;
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be an integer from 1 to 1024, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 1024)
+    throw new RangeError(`${name} must be an integer from 1 to 1024, got ${value}`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -293,8 +297,12 @@ export const OPTIONS = {
       const output = oneOf(OUTPUTS)(value, name);
       const dims = settings.layerDims as number[];
       if (output === 'softmax' && dims[dims.length - 1] < 2)
-        throw new RangeError(
-          `${name}: a softmax output needs at least 2 units (one per class); options.layerDims ends in ${dims[dims.length - 1]}`,
+        // the layer sizes are what to change: the error is about layerDims
+        throw Object.assign(
+          new RangeError(
+            `options.layerDims ends in ${dims[dims.length - 1]}: a softmax output needs at least 2 units (one per class)`,
+          ),
+          { option: 'layerDims', subject: 'options.layerDims' },
         );
       return output;
     },
@@ -488,9 +496,14 @@ function refuseUnknownKeys(options: object, known: readonly string[], where: str
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const guess = didYouMean(key, known);
-    const error = new TypeError(
-      `${where}.${key} is not an option${guess ? `; did you mean ${guess}?` : ''} (known: ${known.join(', ')})`,
-    );
+    const elsewhere = MODEL_OPTION_KEYS.includes(key)
+      ? ': it is a model option, for new Model(options)'
+      : FIT_ASYNC_KEYS.includes(key)
+        ? `: it is a ${FIT_KEYS.includes(key) ? 'fit' : 'fitAsync'} option, for model.${FIT_KEYS.includes(key) ? 'fit' : 'fitAsync'}(X, Y, options)`
+        : guess
+          ? `; did you mean ${guess}?`
+          : ` (known: ${known.join(', ')})`;
+    const error = new TypeError(`${where}.${key} is not an option here${elsewhere}`);
     throw Object.assign(error, { option: key, subject: `${where}.${key}` });
   }
 }
