@@ -6,10 +6,12 @@
 // runs print the same costs (with the same OpenBLAS thread count: the threads' float32 sums round differently).
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { MNIST_CLASSES } from '../data/mnist';
 import { blasInfo, setNumThreads } from '../index';
 import type { Matrix } from '../matrix';
+import { normaliseAsyncOptions } from '../model/options';
+import { addTableFlags, asFlagError } from './flags';
 import type { TrainOptions } from './train';
 import { trainCommand } from './train';
 
@@ -59,7 +61,7 @@ const OUT_DIR = 'out';
 
 interface MainOptions {
   task: TaskName;
-  seed: number;
+  seed?: number;
   threads?: number;
 }
 
@@ -71,7 +73,8 @@ function main(options: MainOptions): void {
   const started = performance.now();
   const say = (line = '') => process.stdout.write(`${line}\n`);
   const preset = PRESETS[options.task];
-  setNumThreads(options.threads ?? DEFAULT_THREADS);
+  const { blasThreads } = asFlagError(() => normaliseAsyncOptions({ blasThreads: options.threads ?? DEFAULT_THREADS }));
+  setNumThreads(blasThreads as number);
   const blas = blasInfo();
   say(`dnn-native: ${preset.title}, float32, mini-batches`);
   say(
@@ -84,7 +87,7 @@ function main(options: MainOptions): void {
       data: 'mnist:train',
       dtype: 'float32',
       init: 'he',
-      seed: options.seed,
+      seed: options.seed ?? DEFAULT_SEED,
       output: path.join(OUT_DIR, `${preset.stem}.dnn`),
       plot: path.join(OUT_DIR, `${preset.stem}-costs.png`),
     },
@@ -119,12 +122,6 @@ function confusionSummary(predicted: Matrix, labels: Matrix): string[] {
 }
 
 function parseArguments(argv: string[]): MainOptions {
-  const integer = (low: number, high: number) => (value: string) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < low || n > high)
-      throw new InvalidArgumentError(`expected an integer from ${low} to ${high}.`);
-    return n;
-  };
   const program = new Command('npm start --')
     .description('Train on the MNIST digits and report the test accuracy (the dnn-native main job).')
     .addOption(
@@ -132,16 +129,14 @@ function parseArguments(argv: string[]): MainOptions {
         .choices(['digits', 'even-odd'])
         .default('digits'),
     )
-    .option(
-      '--seed <n>',
-      'seed of the initial weights, the shuffling and the dropout masks',
-      integer(0, 0xffffffff),
-      DEFAULT_SEED,
-    )
-    .option('--threads <n>', 'OpenBLAS threads (default: 1, the faster on a busy 2-core machine)', integer(1, 1024))
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/\n(?!$)/g, ' ')) });
+  // the same flags as dnn-native train's, from the options table, with the main job's own defaults
+  addTableFlags(program, ['seed', 'blasThreads'], {
+    seed: `seed of the initial weights, the shuffling and the dropout masks (default: ${DEFAULT_SEED})`,
+    blasThreads: `OpenBLAS threads (default: ${DEFAULT_THREADS}, the faster on a busy 2-core machine)`,
+  });
   program.parse(argv, { from: 'user' });
   return program.opts<MainOptions>();
 }
