@@ -329,10 +329,21 @@ export class Model {
     }
   }
 
+  /** Refuses NaN and infinite inputs: their outputs are NaN, which no threshold or argmax should turn into a class. */
+  private requireFiniteInputs(X: Matrix): void {
+    const x = X.data;
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i]))
+        throw new RangeError(
+          `X must hold finite numbers; X[${i % X.rows}][${Math.floor(i / X.rows)}] is ${x[i]} (feature ${(i % X.rows) + 1} of example ${Math.floor(i / X.rows) + 1})`,
+        );
+  }
+
   /** Probabilities AL (n_L, m): the network's sigmoid or softmax outputs for X (n_x, m), dropout off. */
   predictProba(X: Matrix): Matrix {
     this.requireIdle('predictProba');
     this.checkInputs(X);
+    this.requireFiniteInputs(X);
     const out = Matrix.zeros(this.outputSize, X.cols, this.dtype);
     this.forEachChunk(X, (start, _columns, output) => out.data.set(output, start * this.outputSize));
     return out;
@@ -359,6 +370,7 @@ export class Model {
   evaluate(X: Matrix, Y: Labels): { cost: number; accuracy: number } {
     this.requireIdle('evaluate');
     const targets = this.targets(X, Y);
+    this.requireFiniteInputs(X);
     const nL = this.outputSize,
       softmax = this.output === 'softmax';
     let costSum = 0,
