@@ -1,7 +1,7 @@
 // dnn-native: deep neural networks on the CPU at the speed of the machine's BLAS.
 
 export { type CsvData, type CsvFeatures, type CsvOptions, loadCsv, loadCsvFeatures } from './data/csv';
-export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
+export { readIdx, readIdxDataset, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
 export {
   type BinaryTask,
   binaryTask,

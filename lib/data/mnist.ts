@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, requireDimension } from '../checks';
 import { allocate, type DType, Matrix, requireDType } from '../matrix';
-import { readIdxImages, readIdxLabels } from './idx';
+import { readIdxDataset } from './idx';
 
 export type MnistSplit = 'train' | 'test';
 
@@ -73,11 +73,9 @@ export function loadMnist(options: MnistOptions = {}): MnistData {
   const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
   const limit = options.limit === undefined ? undefined : requireDimension(options.limit, 'limit');
   const files = mnistFiles(split);
-  const X = readIdxImages(files.images, { dtype, limit });
-  const labels = readIdxLabels(files.labels, { limit });
+  const { X, labels } = readIdxDataset(files.images, files.labels, { dtype, limit });
   if (X.rows !== MNIST_FEATURES)
     throw new Error(`${files.images}: expected ${MNIST_FEATURES} pixels per image, got ${X.rows}`);
-  if (labels.length !== X.cols) throw new Error(`${files.labels}: ${labels.length} labels for ${X.cols} images`);
   return { X, labels, split };
 }
 

@@ -10,7 +10,7 @@ import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireSh
 import native, { type ActivationCode } from '../native';
 import { drawWeights, type InitScheme, RandomState } from '../random';
 import type { Parameters } from '../tutorial';
-import { decodeModel, encodeModel } from './file-format';
+import { decodeModel, encodeModel, type OptimizerState } from './file-format';
 import { type FitHooks, type FitResult, planFit, runFit } from './fit';
 import { fitInWorker, type TrainingState } from './fit-async';
 import { type GradientCheckOptions, gradientCheck } from './gradient-check';
@@ -329,10 +329,21 @@ export class Model {
     }
   }
 
+  /** Refuses NaN and infinite inputs: their outputs are NaN, which no threshold or argmax should turn into a class. */
+  private requireFiniteInputs(X: Matrix): void {
+    const x = X.data;
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i]))
+        throw new RangeError(
+          `X must hold finite numbers; X[${i % X.rows}][${Math.floor(i / X.rows)}] is ${x[i]} (feature ${(i % X.rows) + 1} of example ${Math.floor(i / X.rows) + 1})`,
+        );
+  }
+
   /** Probabilities AL (n_L, m): the network's sigmoid or softmax outputs for X (n_x, m), dropout off. */
   predictProba(X: Matrix): Matrix {
     this.requireIdle('predictProba');
     this.checkInputs(X);
+    this.requireFiniteInputs(X);
     const out = Matrix.zeros(this.outputSize, X.cols, this.dtype);
     this.forEachChunk(X, (start, _columns, output) => out.data.set(output, start * this.outputSize));
     return out;
@@ -359,6 +370,7 @@ export class Model {
   evaluate(X: Matrix, Y: Labels): { cost: number; accuracy: number } {
     this.requireIdle('evaluate');
     const targets = this.targets(X, Y);
+    this.requireFiniteInputs(X);
     const nL = this.outputSize,
       softmax = this.output === 'softmax';
     let costSum = 0,
@@ -398,27 +410,65 @@ export class Model {
     }
   }
 
-  /** Writes the model to `file` (the format in file-format.ts), atomically: a temporary file, then a rename. */
+  /**
+   * Writes the model to `file` (the format in file-format.ts), atomically: a temporary file, then a rename. The
+   * file holds the parameters and the optimiser's state, so fit() after load() continues as if never saved.
+   */
   save(file: string): void {
     this.requireIdle('save');
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    writeFileAtomic(file, encodeModel(this.config, this.params));
+    writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState()), { what: 'model file' });
   }
 
-  /** Reads a model written by save(); a missing, truncated, corrupt or foreign file gets an Error naming it and the problem. */
+  /**
+   * Reads a model written by save() (or a checkpoint); a missing, truncated, corrupt or foreign file gets an Error
+   * naming it and the problem. A version 1 file has no optimiser state: its optimiser starts afresh.
+   */
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { config, params } = decodeModel(readFileChecked(file, 'model file'), file);
-    let model: Model;
-    try {
-      model = Model.fromConfig(config);
-    } catch (error) {
-      throw new Error(`${file}: the stored settings are not valid (${(error as Error).message})`);
-    }
-    model.params.set(params);
+    const { config, params, optimizer } = decodeModel(readFileChecked(file, 'model file'), file);
+    const model = Model.fromConfig(config);
+    model.importState({
+      params,
+      velocity: optimizer?.velocity ?? null,
+      squares: optimizer?.squares ?? null,
+      adamStep: optimizer?.step ?? 0,
+    });
     return model;
+  }
+
+  /**
+   * Frees the native network and its workspace now, rather than when the garbage collector gets to them (a loop
+   * that builds many models would otherwise hold every workspace until the event loop turns). The model stays
+   * usable: its parameters and optimiser state are kept, and the next fit or predict binds a new network.
+   */
+  dispose(): void {
+    this.requireIdle('dispose');
+    if (this.network !== null) this.adamStep = this.network.step;
+    const scratch = this.workspace?.buffer;
+    this.network = null;
+    this.workspace = null;
+    this.masks = null;
+    this.capacity = 0;
+    // Transferring the buffer detaches it: its memory goes with the transferred copy, which nothing holds, and
+    // the old network's reference now points at an empty buffer.
+    if (scratch instanceof ArrayBuffer && scratch.byteLength > 0) structuredClone(scratch, { transfer: [scratch] });
+  }
+
+  /** @internal the buffer holding the current parameters during a fit (params or nextParams), without a copy */
+  currentParameters(): FloatArray {
+    return this.network?.current === 1 ? this.nextParams : this.params;
+  }
+
+  /** @internal the optimiser's state: views of the model's buffers (null when the optimiser keeps none) */
+  optimizerState(): OptimizerState {
+    return {
+      velocity: this.velocity,
+      squares: this.squares,
+      step: this.network !== null ? this.network.step : this.adamStep,
+    };
   }
 
   /** A new model with the same settings and a copy of the parameters (and optimiser state). */
@@ -437,8 +487,9 @@ export class Model {
   /** @internal */
   importState(state: TrainingState): void {
     this.params.set(state.params);
-    if (this.velocity !== null && state.velocity) this.velocity.set(state.velocity);
-    if (this.squares !== null && state.squares) this.squares.set(state.squares);
+    // a state without optimiser arrays (a version 1 file) starts the optimiser afresh
+    if (this.velocity !== null) state.velocity ? this.velocity.set(state.velocity) : this.velocity.fill(0);
+    if (this.squares !== null) state.squares ? this.squares.set(state.squares) : this.squares.fill(0);
     this.adamStep = state.adamStep;
     if (this.network !== null) this.network.step = state.adamStep;
   }

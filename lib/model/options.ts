@@ -95,6 +95,18 @@ export interface FitOptions {
   onProgress?: (progress: Progress) => void;
   /** also report progress every progressEvery steps (default: only at recorded costs) */
   progressEvery?: number;
+  /** write checkpoints while training, and optionally resume from one: { path, every, resume } */
+  checkpoint?: CheckpointOptions;
+}
+
+/** Where and how often fit() writes a checkpoint, and whether it continues from one (lib/model/checkpoint.ts). */
+export interface CheckpointOptions {
+  /** the checkpoint file, written atomically (it is also a model file: Model.load reads it) */
+  path: string;
+  /** epochs (full batch: iterations) between checkpoints (default 1); one is also written when training ends */
+  every?: number;
+  /** continue from `path` when it exists (same model settings, data and fit options), else start afresh (default false) */
+  resume?: boolean;
 }
 
 export interface FitAsyncOptions extends FitOptions {
@@ -173,6 +185,22 @@ function boolean(value: unknown, name: string): boolean {
 function callback(value: unknown, name: string): (progress: Progress) => void {
   if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
   return value as (progress: Progress) => void;
+}
+
+function checkpoint(value: unknown, name: string): Required<CheckpointOptions> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`${name} must be an object { path, every, resume }, got ${describe(value)}`);
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given))
+    if (!['path', 'every', 'resume'].includes(key))
+      throw new TypeError(`${name}.${key} is not an option (known: path, every, resume)`);
+  if (typeof given.path !== 'string' || given.path === '')
+    throw new TypeError(`${name}.path must be a non-empty path string, got ${describe(given.path)}`);
+  return {
+    path: given.path,
+    every: given.every === undefined ? 1 : requireDimension(given.every, `${name}.every`),
+    resume: given.resume === undefined ? false : boolean(given.resume, `${name}.resume`),
+  };
 }
 
 function signal(value: unknown, name: string): AbortSignal {
@@ -419,6 +447,11 @@ export const OPTIONS = {
     doc: 'also report progress every n steps',
     check: (value, name) => requireDimension(value, name),
   },
+  checkpoint: {
+    scope: 'fit',
+    doc: 'write { path } every { every } epochs (full batch: iterations) atomically; { resume: true } continues from it',
+    check: checkpoint,
+  },
   signal: { scope: 'fitAsync', doc: 'stops training after the current step when aborted', check: signal },
   blasThreads: {
     scope: 'fitAsync',
@@ -579,6 +612,7 @@ export interface FitSettings {
   costEvery: number;
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
+  checkpoint?: Required<CheckpointOptions>;
 }
 
 /** Checks fit options (refusing unknown keys) against a model whose optimizer sets the default learning rate. */
@@ -602,6 +636,7 @@ export function normaliseFitOptions(
     costEvery: s.costEvery as number,
     onProgress: s.onProgress as FitSettings['onProgress'],
     progressEvery: s.progressEvery as number | undefined,
+    checkpoint: s.checkpoint as FitSettings['checkpoint'],
   };
 }
 
