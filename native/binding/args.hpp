@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -207,16 +208,19 @@ class Args {
   }
   static constexpr size_t kMaxElements = size_t(1) << 53;
 
+  // The shortest text that reads back as v, as JavaScript prints it: 3, 0.5, 1e+301, 1e-7 (never 300 digits).
   static std::string number_text(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    std::string text = std::to_string(v);
-    // trim "3.000000" to "3" and "0.500000" to "0.5"
-    if (text.find('.') != std::string::npos) {
-      text.erase(text.find_last_not_of('0') + 1);
-      if (text.back() == '.') text.pop_back();
-    }
-    return text;
+    char text[32];
+    const std::to_chars_result end = std::to_chars(text, text + sizeof text, v);
+    std::string result(text, end.ptr);
+    // to_chars writes at least two exponent digits ("1e-07"); JavaScript writes "1e-7"
+    const size_t e = result.find('e');
+    if (e != std::string::npos && e + 2 < result.size() && result[e + 2] == '0' && e + 3 < result.size())
+      result.erase(e + 2, 1);
+    if (e != std::string::npos && result[e + 1] != '-' && result[e + 1] != '+') result.insert(e + 1, "+");
+    return result;
   }
 
  private:

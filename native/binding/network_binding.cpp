@@ -10,6 +10,35 @@
 namespace dnn::binding {
 namespace {
 
+// The engine's own `ArrayBuffer.prototype.resizable` and `SharedArrayBuffer.prototype.growable` getters, taken
+// once when the module loads (the module's instance data): a property defined later on a buffer or on a
+// prototype cannot make a shrinkable buffer look fixed.
+struct BufferGetters {
+  Napi::FunctionReference resizable, growable;
+};
+
+Napi::FunctionReference own_getter(Napi::Env env, const char* constructor, const char* property) {
+  const Napi::Value type = env.Global().Get(constructor);
+  const Napi::Value describe = env.Global().Get("Object").As<Napi::Object>().Get("getOwnPropertyDescriptor");
+  if (!type.IsFunction() || !describe.IsFunction()) return {};
+  const Napi::Value prototype = type.As<Napi::Object>().Get("prototype");
+  const Napi::Value descriptor = describe.As<Napi::Function>().Call({prototype, Napi::String::New(env, property)});
+  if (!descriptor.IsObject()) return {};  // an engine without resizable buffers
+  const Napi::Value getter = descriptor.As<Napi::Object>().Get("get");
+  return getter.IsFunction() ? Napi::Persistent(getter.As<Napi::Function>()) : Napi::FunctionReference();
+}
+
+enum class Resizability { Fixed, Resizable, Growable };
+
+Resizability buffer_resizability(Napi::Env env, napi_value buffer) {
+  bool is_array_buffer = false;  // false: a SharedArrayBuffer (the only other backing of a typed array)
+  napi_is_arraybuffer(env, buffer, &is_array_buffer);
+  const BufferGetters* getters = env.GetInstanceData<BufferGetters>();
+  const Napi::FunctionReference& getter = is_array_buffer ? getters->resizable : getters->growable;
+  if (getter.IsEmpty() || !getter.Call(buffer, {}).ToBoolean().Value()) return Resizability::Fixed;
+  return is_array_buffer ? Resizability::Resizable : Resizability::Growable;
+}
+
 class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -125,31 +154,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                       dtype_name(dtype_) + "; use one dtype per network");
     args.require_length(array, name, expected_length);
     // A resizable buffer could shrink under the addresses this network keeps: refuse it. The buffer comes from
-    // Node-API, not from the (redefinable) `buffer` property.
-    napi_value buffer_value = nullptr;
-    napi_get_typedarray_info(args.env(), value, nullptr, nullptr, nullptr, &buffer_value, nullptr);
-    const Napi::Value buffer(args.env(), buffer_value);
-    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("resizable").ToBoolean().Value())
-      args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
-    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
-      args.type_error(std::string(name) +
-                      " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
-    // Keep the array (and so its memory) alive for as long as this network holds its address. Views of a buffer
-    // already bound need no check of their own on each call: detaching that buffer empties every view of it.
-    bool shares_a_bound_buffer = false;
-    for (const BoundArray& bound : bound_) {
-      bool same = false;
-      napi_value bound_buffer = nullptr;
-      if (bound.checked &&
-          napi_get_typedarray_info(args.env(), bound.array.Value(), nullptr, nullptr, nullptr, &bound_buffer,
-                                   nullptr) == napi_ok &&
-          napi_strict_equals(args.env(), bound_buffer, buffer, &same) == napi_ok && same) {
-        shares_a_bound_buffer = true;
+    // Node-API, not from the (redefinable) `buffer` property, and its kind from the engine's own getters.
+    napi_value buffer = nullptr;
+    napi_get_typedarray_info(args.env(), value, nullptr, nullptr, nullptr, &buffer, nullptr);
+    switch (buffer_resizability(args.env(), buffer)) {
+      case Resizability::Fixed:
         break;
-      }
+      case Resizability::Resizable:
+        args.type_error(std::string(name) +
+                        " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
+      case Resizability::Growable:
+        args.type_error(std::string(name) +
+                        " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
     }
-    bound_.push_back(
-        {Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length, !shares_a_bound_buffer});
+    // Keep the array (and so its memory) alive for as long as this network holds its address.
+    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length});
     return array;
   }
 
@@ -213,11 +232,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (optimizer_ == Optimizer::Adam) squares_ = bind(args, spec, "squares", params_[0].length);
   }
 
-  // Each call re-reads every bound array: a detached (transferred) buffer reports length 0 and no longer owns the
-  // memory this network points at.
+  // Each call re-reads every bound array, each view on its own: a detached (transferred) buffer reports length 0
+  // and no longer owns the memory this network points at, and a view that a shrunk buffer no longer covers
+  // reports length 0 too (even when another view of the same buffer is still whole).
   void require_attached(const Args& args) {
     for (const BoundArray& bound : bound_) {
-      if (!bound.checked) continue;
       napi_typedarray_type type;
       size_t length = 0;
       void* data = nullptr;
@@ -225,8 +244,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
               napi_ok ||
           length != bound.length || data != bound.data)
         args.type_error(std::string(bound.name) +
-                        "'s buffer was detached (transferred) or changed; build a new network" +
-                        (bound_.size() > 1 ? " (it may be shared with the network's other buffers)" : ""));
+                        "'s buffer was detached (transferred) or changed; build a new network");
     }
   }
 
@@ -466,7 +484,6 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const char* name;
     void* data;
     size_t length;
-    bool checked;  // false: a view of a buffer another bound array already stands for
   };
   std::vector<BoundArray> bound_;
   NetworkSizes sizes_{0, 0, 0};
@@ -486,6 +503,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
 }  // namespace
 
-void RegisterNetwork(Napi::Env env, Napi::Object exports) { exports.Set("Network", NetworkWrap::Define(env)); }
+void RegisterNetwork(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(
+      new BufferGetters{own_getter(env, "ArrayBuffer", "resizable"), own_getter(env, "SharedArrayBuffer", "growable")});
+  exports.Set("Network", NetworkWrap::Define(env));
+}
 
 }  // namespace dnn::binding
