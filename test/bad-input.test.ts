@@ -780,7 +780,7 @@ function simpleRows(): Row[] {
     [[3, null], TypeError, 'layerDims[1]'],
     [[3, 2, , 1], TypeError, 'layerDims[2]'],
   ];
-  const withCapacity = ['workspaceLength', 'maskLength'] as const;
+  const withCapacity = ['workspaceLength', 'maskLength', 'networkLayout'] as const;
   for (const [dims, error, name] of badDims) {
     add(
       `parameterCount(${describeValue(dims)})`,
@@ -2742,6 +2742,7 @@ const COVERED = new Set<string>([
   'parameterCount',
   'workspaceLength',
   'maskLength',
+  'networkLayout',
   'getNumThreads',
   'blasInfo', // no arguments
   'Activation',

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "activation.hpp"
+#include "network.hpp"
 
 namespace dnn::binding {
 
@@ -199,15 +200,6 @@ class Args {
       range_error(std::string(a_name) + " and " + b_name + " share memory; pass separate buffers");
   }
 
-  // n · m, or a RangeError naming what is too large: sizes are checked before any multiplication can wrap.
-  size_t checked_product(size_t a, size_t b, const std::string& what) const {
-    size_t result;
-    if (__builtin_mul_overflow(a, b, &result) || result > kMaxElements)
-      range_error(what + " is too large (more than 2^53 elements)");
-    return result;
-  }
-  static constexpr size_t kMaxElements = size_t(1) << 53;
-
   // The shortest text that reads back as v, as JavaScript prints it: 3, 0.5, 1e+301, 1e-7 (never 300 digits).
   static std::string number_text(double v) {
     if (std::isnan(v)) return "NaN";
@@ -238,24 +230,25 @@ void dispatch(DType dtype, Body&& body) {
     body(double{});
 }
 
-// The sizes of a network's flat buffers, computed with overflow checks (a RangeError naming layerDims or capacity
-// instead of a wrapped size): the values network_parameter_count / _workspace_length / _mask_length return.
-struct NetworkSizes {
-  size_t params, workspace, masks;
-};
-
-inline NetworkSizes checked_network_sizes(const Args& args, const std::vector<int>& dims, size_t capacity) {
-  size_t params = 0, units = 0;
-  for (size_t l = 1; l < dims.size(); ++l) {
-    params +=
-        args.checked_product(static_cast<size_t>(dims[l]), static_cast<size_t>(dims[l - 1]) + 1, "layerDims: a layer");
-    units += static_cast<size_t>(dims[l]);
-    if (params > Args::kMaxElements)
+// A network's memory layout (network_layout, the one owner of it), or a RangeError naming layerDims or capacity
+// when a buffer would hold more than 2^53 elements. `layers` receives the per-layer offsets the layout points at.
+inline NetworkLayout checked_network_layout(const Args& args, const std::vector<int>& dims, int capacity,
+                                            std::vector<LayerOffsets>& layers) {
+  layers.resize(dims.size() - 1);
+  NetworkLayout layout;
+  switch (network_layout(dims.data(), static_cast<int>(dims.size()) - 1, capacity, layers.data(), &layout)) {
+    case LayoutOverflow::None:
+      break;
+    case LayoutOverflow::Layer:
+      args.range_error("layerDims: a layer is too large (more than 2^53 elements)");
+    case LayoutOverflow::Parameters:
       args.range_error("layerDims: the network is too large (more than 2^53 parameters)");
+    case LayoutOverflow::Workspace:
+      args.range_error("layerDims and capacity: the workspace is too large (more than 2^53 elements)");
+    case LayoutOverflow::Masks:
+      args.range_error("layerDims and capacity: the dropout masks are too large (more than 2^53 elements)");
   }
-  const size_t output = static_cast<size_t>(dims.back());
-  return {params, args.checked_product(2 * units + output, capacity, "layerDims and capacity: the workspace"),
-          args.checked_product(units - output, capacity, "layerDims and capacity: the dropout masks")};
+  return layout;
 }
 
 }  // namespace dnn::binding
