@@ -1,5 +1,6 @@
 // A short run of the binding fuzzer (scripts/fuzz.js; the long run is `node scripts/fuzz.js --calls 1000000`).
-// Seeded (the seeds are ones whose short run reaches every kind of call), so a failure here reproduces with `node scripts/fuzz.js --calls <N> --seed <seed> --trace`.
+// Seeded (seeds whose short run reaches every kind of call), so a failure here reproduces with
+// `node scripts/fuzz.js --calls <N> --seed <seed> --trace`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import native from '../lib/binding';

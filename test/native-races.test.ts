@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const root = path.join(__dirname, '..');
-// The addon, as test/bad-input.test.ts's child cases load it (scripts/sanitize.sh points DNN_NATIVE_BINARY at its build).
+// The addon, loaded as test/bad-input.test.ts's child cases load it (DNN_NATIVE_BINARY: scripts/sanitize.sh's build).
 const loadNative = `(process.env.DNN_NATIVE_BINARY ? require(require('node:path').resolve(process.env.DNN_NATIVE_BINARY)) : require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)}))`;
 
 interface ChildResult {
