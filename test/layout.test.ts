@@ -5,9 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MatrixSlot, NetworkLayout } from '../binding';
-import native from '../lib/binding';
+import native from '../lib/native';
 import { initializeParametersDeep, Matrix, modelBackward, modelForward, RandomState } from '../lib/index';
-import { assertArrayClose } from './helpers';
+import { assertArrayClose } from './support/helpers';
 
 const { relu, sigmoid } = native.Activation;
 
