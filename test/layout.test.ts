@@ -5,8 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MatrixSlot, NetworkLayout } from '../binding';
-import native from '../lib/native';
 import { initializeParametersDeep, Matrix, modelBackward, modelForward, RandomState } from '../lib/index';
+import native from '../lib/native';
 import { assertArrayClose } from './support/helpers';
 
 const { relu, sigmoid } = native.Activation;
