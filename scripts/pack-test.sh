@@ -41,6 +41,8 @@ log "npm pack (prepack: build:ts and prebuildify, in the copy)"
 mkdir -p "$work/tgz"
 (cd "$copy" && npm pack --pack-destination "$work/tgz") > "$work/pack.log" 2>&1 || { tail -30 "$work/pack.log"; log "npm pack failed"; exit 1; }
 prebuilt_tgz=$(ls "$work"/tgz/dnn-native-*.tgz)
+# prebuildify moves the binary it built out of build/Release; `npm run prebuildify` relinks it for the checkout
+[[ -f "$copy/build/Release/dnn_native.node" ]] || { log "npm pack left the checkout without build/Release/dnn_native.node"; exit 1; }
 tar -tzf "$prebuilt_tgz" | sed 's|^package/||' | sort > "$work/contents.txt"
 log "the tarball: $(wc -l < "$work/contents.txt") files, $(du -h "$prebuilt_tgz" | cut -f1)"
 grep '^prebuilds/' "$work/contents.txt" | sed 's/^/pack-test:   prebuilt: /'
