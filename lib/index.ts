@@ -13,11 +13,11 @@ export {
   oneHot,
 } from './data/mnist';
 export { type DType, type FloatArray, Matrix } from './matrix';
+export { type GradientCheckOptions, gradientCheck } from './model/gradient-check';
 export {
   type FitAsyncOptions,
   type FitOptions,
   type FitResult,
-  gradientCheck,
   type Labels,
   Model,
   type ModelConfig,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { PNG } from 'pngjs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadCsv, loadCsvFeatures } from '../lib/data/csv';
@@ -403,56 +404,33 @@ interface DecodedPng {
   pixel: (x: number, y: number) => [number, number, number];
 }
 
-/** Decodes the PNGs plot.ts writes (8-bit RGB, filter 0), checking the signature and every chunk's CRC. */
+/** Decodes a PNG with pngjs (which checks the signature, every chunk's CRC and the zlib stream); every pixel opaque. */
 function decodePng(bytes: Buffer): DecodedPng {
-  assert.equal(Array.from(bytes.subarray(0, 8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
-  let offset = 8,
-    width = 0,
-    height = 0;
-  const idat: Buffer[] = [];
-  const types: string[] = [];
-  while (offset < bytes.length) {
-    const length = bytes.readUInt32BE(offset);
-    const type = bytes.toString('ascii', offset + 4, offset + 8);
-    const data = bytes.subarray(offset + 8, offset + 8 + length);
-    // zlib.crc32 is Node's (20.15 and later), independent of the encoder's own table.
-    if (typeof zlib.crc32 === 'function')
-      assert.is(
-        bytes.readUInt32BE(offset + 8 + length),
-        zlib.crc32(bytes.subarray(offset + 4, offset + 8 + length)),
-        `${type} CRC`,
-      );
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      assert.equal(Array.from(data.subarray(8)), [8, 2, 0, 0, 0], 'IHDR: 8-bit RGB');
-    }
-    if (type === 'IDAT') idat.push(data);
-    types.push(type);
-    offset += 12 + length;
-  }
-  assert.equal(types, ['IHDR', 'IDAT', 'IEND']);
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  assert.is(raw.length, (width * 3 + 1) * height);
+  const png = PNG.sync.read(bytes);
+  for (let i = 3; i < png.data.length; i += 4)
+    if (png.data[i] !== 255) assert.unreachable(`pixel ${i >> 2} not opaque`);
   return {
-    width,
-    height,
+    width: png.width,
+    height: png.height,
     pixel: (x, y) => {
-      const i = y * (width * 3 + 1) + 1 + x * 3;
-      return [raw[i], raw[i + 1], raw[i + 2]];
+      const i = (y * png.width + x) * 4;
+      return [png.data[i], png.data[i + 1], png.data[i + 2]];
     },
   };
 }
 
-/** Where the curve's colour (the first series' blue) is, column by column: its mean row, or NaN. */
-function curveRows(png: DecodedPng): number[] {
+const BLUE = [31, 119, 180],
+  ORANGE = [255, 127, 14];
+
+/** Where a series' colour (the first series' blue unless told) is, column by column: its mean row, or NaN. */
+function curveRows(png: DecodedPng, colour = BLUE): number[] {
   const rows: number[] = [];
   for (let x = 0; x < png.width; x++) {
     let sum = 0,
       count = 0;
     for (let y = 0; y < png.height; y++) {
       const [r, g, b] = png.pixel(x, y);
-      if (r === 31 && g === 119 && b === 180) {
+      if (r === colour[0] && g === colour[1] && b === colour[2]) {
         sum += y;
         count++;
       }
@@ -460,6 +438,17 @@ function curveRows(png: DecodedPng): number[] {
     rows.push(count ? sum / count : NaN);
   }
   return rows;
+}
+
+/** How many pixels of text colour (dark grey to black) lie in the box [x0, x1) x [y0, y1). */
+function darkPixels(png: DecodedPng, x0: number, y0: number, x1: number, y1: number): number {
+  let count = 0;
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
+      const [r, g, b] = png.pixel(x, y);
+      if (r < 100 && g < 100 && b < 100) count++;
+    }
+  return count;
 }
 
 const falling = Array.from({ length: 30 }, (_, i) => ({ x: i * 100, y: 0.7 * Math.exp(-i / 8) + 0.05 }));
@@ -502,6 +491,36 @@ plot('a PNG: valid, of the asked size, and the curve is drawn where the data say
   );
 });
 
+plot('a PNG: title, labels and legend are drawn in the bundled font, several series where their data says', () => {
+  const png = decodePng(
+    costPlotPng(falling, { title: 'Cost per iteration', xLabel: 'epoch', yLabel: 'cost (cross-entropy)' }),
+  );
+  // System fonts are not loaded, so text shows only if the packaged DejaVu Sans was found and used.
+  assert.ok(darkPixels(png, 250, 15, 550, 45) > 300, 'the title, centred above the plot');
+  assert.ok(darkPixels(png, 350, 470, 450, 500) > 60, 'the x label, under the plot');
+  assert.ok(darkPixels(png, 10, 150, 35, 350) > 150, 'the y label, turned, left of the plot');
+  assert.ok(darkPixels(png, 30, 50, 75, 440) > 100, 'the y tick labels');
+  const untitled = decodePng(costPlotPng(falling));
+  assert.is(darkPixels(untitled, 250, 0, 550, 15), 0, 'no title, no text above the plot');
+
+  const two = decodePng(
+    costPlotPng([
+      { name: 'train', points: falling },
+      { name: 'test', points: falling.map((p) => ({ x: p.x, y: p.y + 0.1 })) },
+    ]),
+  );
+  const blue = curveRows(two, BLUE),
+    orange = curveRows(two, ORANGE);
+  // Columns left of the legend where both curves are drawn: the test cost (higher) sits above the train cost.
+  const both = blue.map((b, x) => [b, orange[x]]).filter(([b, o], x) => x < 500 && !Number.isNaN(b + o));
+  assert.ok(both.length > 300, `both curves span the plot (${both.length} columns)`);
+  assert.ok(
+    both.every(([b, o]) => o < b),
+    'the orange curve is above the blue one',
+  );
+  assert.ok(darkPixels(two, 600, 50, 790, 130) > 50, 'the legend names the series');
+});
+
 /** Element names must nest and close: a small well-formedness check. */
 function assertWellFormedXml(svg: string): void {
   const stack: string[] = [];
@@ -526,6 +545,10 @@ plot('an SVG: well-formed, one path point per cost, escaped text, a legend for s
   const d = svg.match(/<path class="curve" d="([^"]+)"/)![1];
   assert.is(d.match(/[ML]/g)!.length, falling.length);
   assert.ok(svg.includes('Costs &lt;train &amp; test&gt;'));
+  assert.ok(svg.includes('>iteration</text>') && svg.includes('>cost</text>'), 'the axis labels');
+  assert.ok(svg.includes('font-family="DejaVu Sans, '), 'the font the PNG is drawn in, first');
+  // Tick labels: x from 0 to 3000, y up to 0.8.
+  for (const label of ['0', '1000', '3000', '0.8']) assert.ok(svg.includes(`>${label}</text>`), `tick label ${label}`);
   const ys = Array.from(d.matchAll(/[ML][\d.]+,([\d.]+)/g), (m) => Number(m[1]));
   assert.ok(ys[0] < ys[ys.length - 1], 'the first cost is drawn higher than the last');
   assert.not.equal(costPlotSvg(falling.slice(0, 10)), costPlotSvg(falling.slice(0, 11)));

@@ -10,8 +10,6 @@
 // crc32 covers the parameter bytes, so a corrupt file is caught. Files are written to a temporary name in the
 // same folder, flushed, then renamed over the target: a crash leaves the old file or the new one, never half.
 // Optimiser state (momentum, Adam) is not stored: training resumed from a loaded model starts it afresh.
-import fs from 'node:fs';
-import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { FloatArray } from '../matrix';
 import native from '../native';
@@ -40,27 +38,6 @@ export function encodeModel(config: ModelConfig, params: FloatArray): Buffer {
   json.copy(file, 16);
   Buffer.from(paramBytes(params)).copy(file, dataOffset);
   return file;
-}
-
-export function writeFileAtomic(target: string, contents: Buffer): void {
-  const dir = path.dirname(path.resolve(target));
-  const temporary = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(temporary, 'w', 0o644);
-  try {
-    fs.writeSync(fd, contents);
-    fs.fsyncSync(fd);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(temporary, target);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 /** Reads and checks a model file; every failure names the file and what is wrong with it. */
@@ -108,17 +85,4 @@ export function decodeModel(file: Buffer, where: string): { config: ModelConfig;
   const params = header.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer);
   const { parameterCount: _count, crc32: _crc, ...config } = header;
   return { config, params };
-}
-
-export function readModelFile(file: string): { config: ModelConfig; params: FloatArray } {
-  let contents: Buffer;
-  try {
-    contents = fs.readFileSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'ENOENT' ? `${file}: no such model file` : `${file}: cannot read (${(error as Error).message})`,
-    );
-  }
-  return decodeModel(contents, file);
 }

@@ -1,25 +1,36 @@
 // Model: the fast path. It owns its parameters and one workspace per layer, allocated once for a batch size;
 // each training step is one native call (forward, cost, backward, update) that allocates nothing.
 // By default [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID with binary cross-entropy and gradient descent, the
-// tutorial's model; lib/config.ts lists the other activations, softmax, optimisers, L2 and dropout.
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { describe, requireDimension, requirePositiveNumber } from '../checks';
+// tutorial's model; lib/model/options.ts lists the other activations, softmax, optimisers, L2 and dropout.
+// Training lives in fit.ts (plan and loops), fit-async.ts (the worker) and gradient-check.ts; the file format in
+// file-format.ts.
+import { describe } from '../checks';
+import { readFileChecked, writeFileAtomic } from '../io';
 import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireShape } from '../matrix';
 import native, { type ActivationCode } from '../native';
-import { drawWeights, type InitScheme, RandomState, requireSeed } from '../random';
+import { drawWeights, type InitScheme, RandomState } from '../random';
 import type { Parameters } from '../tutorial';
-import { encodeModel, readModelFile, writeFileAtomic } from './file-format';
+import { decodeModel, encodeModel } from './file-format';
+import { type FitHooks, type FitResult, planFit, runFit } from './fit';
+import { fitInWorker, type TrainingState } from './fit-async';
+import { type GradientCheckOptions, gradientCheck } from './gradient-check';
 import {
   activationCodes,
+  type FitAsyncOptions,
+  type FitOptions,
   type ModelConfig,
   type ModelOptions,
+  modelOptionsOf,
+  normaliseFitOptions,
   normaliseModelOptions,
   OPTIMIZER_CODES,
   usesDropout,
 } from './options';
 
-export type { ModelConfig, ModelOptions } from './options';
+export type { FitResult } from './fit';
+export { NonFiniteCostError } from './fit';
+export type { TrainingState } from './fit-async';
+export type { FitAsyncOptions, FitOptions, ModelConfig, ModelOptions, Progress } from './options';
 
 /**
  * Labels: for a sigmoid output a Matrix (n_L, m) of 0/1; for softmax a one-hot Matrix (classes, m), or the class
@@ -27,99 +38,8 @@ export type { ModelConfig, ModelOptions } from './options';
  */
 export type Labels = Matrix | ArrayLike<number>;
 
-export interface Progress {
-  /** steps done so far in this fit (one step = one batch) */
-  iteration: number;
-  totalIterations: number;
-  /** the epoch in progress (0-based); always 0 for full-batch training */
-  epoch: number;
-  epochs: number;
-  /** the cost of the last step's batch, before its update */
-  cost: number;
-  /** examples processed so far in this fit */
-  examples: number;
-  elapsedMs: number;
-  /** set on the report at the end of each mini-batch epoch: that epoch's example-weighted mean cost (the recorded cost) */
-  epochCost?: number;
-}
-
-export interface FitOptions {
-  /** gradient-descent step size (default 0.0075, the tutorial's) */
-  learningRate?: number;
-  /** learning-rate decay, the course's schedule: lr = learningRate / (1 + decayRate · floor(epoch / decayEvery)) (default 0: none); full batch: per iteration */
-  decayRate?: number;
-  /** epochs (iterations for full batch) between decay steps (default 1) */
-  decayEvery?: number;
-  /** full-batch steps (default 3000 when neither epochs nor batchSize is given) */
-  iterations?: number;
-  /** passes over the data (default 10 when batchSize is given) */
-  epochs?: number;
-  /** examples per step; omitted: the whole training set (full batch) */
-  batchSize?: number;
-  /** reshuffle the examples each epoch (default true with mini-batches; the full batch is never shuffled) */
-  shuffle?: boolean;
-  /** shuffle seed: epoch e draws np.random.seed(seed + e + 1); np.random.permutation(m), as the course's model(); also seeds the dropout masks (default 0) */
-  seed?: number;
-  /** full batch: record the cost every costEvery iterations and at the last (default 100); mini-batch: one cost per epoch */
-  costEvery?: number;
-  /** called at every recorded cost, and every progressEvery steps when that is set */
-  onProgress?: (progress: Progress) => void;
-  progressEvery?: number;
-}
-
-export interface FitResult {
-  /** recorded costs: at iterations 0, costEvery, ... and the last (full batch); per epoch, example-weighted (mini-batch) */
-  costs: number[];
-  /** the iteration (full batch) or epoch (mini-batch) of each recorded cost */
-  costAt: number[];
-  iterations: number;
-  epochs: number;
-  elapsedMs: number;
-  examplesPerSecond: number;
-  /** true when stopped early by an abort (fitAsync) */
-  aborted: boolean;
-}
-
-/**
- * Thrown when a step's cost is NaN or infinite. `iteration` is the step whose cost (of the parameters it started
- * from) was not finite; the model keeps the parameters of iteration - 1, the last whose cost was finite.
- */
-export interface FitAsyncOptions extends FitOptions {
-  /** aborting stops training after the current step; the model keeps that step's parameters and the promise rejects with an AbortError */
-  signal?: AbortSignal;
-  /**
-   * OpenBLAS threads while training (process-wide). Default: as set for the first training; while several fitAsync
-   * trainings run at once, 1, so that the workers and OpenBLAS's pool do not oversubscribe the cores (the previous
-   * count comes back when the last one ends).
-   */
-  blasThreads?: number;
-}
-
-export class NonFiniteCostError extends Error {
-  constructor(
-    readonly iteration: number,
-    readonly epoch: number,
-    readonly cost: number,
-    readonly result: FitResult,
-  ) {
-    super(
-      `training stopped: the cost became ${cost} at iteration ${iteration}` +
-        `${result.epochs > 1 ? ` (epoch ${epoch})` : ''}; the model keeps the parameters ${iteration > 0 ? `of iteration ${iteration - 1}` : 'it started with'}, ` +
-        'the last with a finite cost. Try a smaller learning rate, or check the inputs for NaN or huge values.',
-    );
-    this.name = 'NonFiniteCostError';
-  }
-}
-
-// Full-batch steps run in one native call at most (between them fit() checks for an abort).
-const MAX_STEPS_PER_CALL = 256;
 // Examples per forward pass when predicting on more data than the training batch.
 const DEFAULT_PREDICT_CAPACITY = 4096;
-
-/** Options that fit() understands internally (used by the worker behind fitAsync). */
-export interface InternalFitHooks {
-  shouldStop?: () => boolean;
-}
 
 export class Model {
   /** the normalised settings the model was built with (what save() stores) */
@@ -169,6 +89,26 @@ export class Model {
     const views = this.parameterViews(this.params);
     for (let l = 1; l < this.layerDims.length; l++)
       views[`W${l}`].data.set(drawWeights(rng, this.layerDims[l], this.layerDims[l - 1], this.init));
+  }
+
+  /** A model from normalised settings (a model file's header, another model's `config`), with fresh weights. */
+  static fromConfig(config: Readonly<ModelConfig>): Model {
+    return new Model(modelOptionsOf(config as ModelConfig));
+  }
+
+  /** @internal whether training draws dropout masks */
+  get usesDropout(): boolean {
+    return this.masks !== null || usesDropout(this.config);
+  }
+
+  /** @internal the gradients of the last backward pass, in the parameters' layout */
+  get gradients(): FloatArray {
+    return this.grads;
+  }
+
+  /** @internal set while a fitAsync trains this model */
+  set training(busy: boolean) {
+    this.busy = busy;
   }
 
   /** 'sigmoid' (binary labels) or 'softmax' (classes) */
@@ -245,12 +185,14 @@ export class Model {
     return out;
   }
 
-  private requireIdle(what: string): void {
+  /** @internal throws when a fitAsync is training this model */
+  requireIdle(what: string): void {
     if (this.busy) throw new Error(`${what}: the model is training (fitAsync); wait for it to finish or abort it`);
   }
 
   /** The network bound to buffers for at least `columns` examples per pass (reallocated only to grow). */
-  private networkFor(columns: number): InstanceType<typeof native.Network> {
+  /** @internal */
+  networkFor(columns: number): InstanceType<typeof native.Network> {
     if (this.network === null || columns > this.capacity) {
       if (this.network !== null) this.adamStep = this.network.step;
       this.capacity = Math.max(columns, this.capacity);
@@ -297,7 +239,8 @@ export class Model {
   }
 
   /** The label matrix (n_L, m) the network trains on: Y itself when it already is one, else one-hot of class indices. */
-  private targets(X: Matrix, Y: Labels): Matrix {
+  /** @internal */
+  targets(X: Matrix, Y: Labels): Matrix {
     this.checkInputs(X);
     const m = X.cols,
       classes = this.outputSize;
@@ -349,225 +292,21 @@ export class Model {
    * loop. Mini-batch: `epochs` passes in batches of batchSize (the last may be smaller), reshuffled each
    * epoch unless shuffle is false. Batches are column views; a step allocates nothing.
    */
-  fit(X: Matrix, Y: Labels, options: FitOptions = {}, hooks: InternalFitHooks = {}): FitResult {
+  fit(X: Matrix, Y: Labels, options: FitOptions = {}): FitResult {
+    return this.fitWith(X, Y, options, {});
+  }
+
+  /** @internal fit() with hooks (the worker behind fitAsync asks it to stop through them). */
+  fitWith(X: Matrix, Y: Labels, options: FitOptions, hooks: FitHooks): FitResult {
     this.requireIdle('fit');
-    const plan = this.planFit(X, Y, options);
+    const settings = normaliseFitOptions(options, this.config);
+    const targets = this.targets(X, Y);
+    const plan = planFit(settings, X.cols);
     this.busy = true;
     try {
-      return this.runFit(X, plan.Y, plan, hooks);
+      return runFit(this, X, targets, plan, hooks);
     } finally {
       this.busy = false;
-    }
-  }
-
-  private planFit(X: Matrix, labels: Labels, options: FitOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError(`options must be an object, got ${describe(options)}`);
-    const Y = this.targets(X, labels);
-    const m = X.cols;
-    const learningRate = requirePositiveNumber(options.learningRate ?? 0.0075, 'options.learningRate');
-    const decayRate = options.decayRate ?? 0;
-    if (typeof decayRate !== 'number')
-      throw new TypeError(`options.decayRate must be a number, got ${describe(decayRate)}`);
-    if (!Number.isFinite(decayRate) || decayRate < 0)
-      throw new RangeError(`options.decayRate must be a finite number >= 0, got ${decayRate}`);
-    const decayEvery = requireDimension(options.decayEvery ?? 1, 'options.decayEvery');
-    const miniBatch = options.batchSize !== undefined && requireDimension(options.batchSize, 'options.batchSize') < m;
-    const batchSize = miniBatch ? (options.batchSize as number) : m;
-    if (!miniBatch && options.epochs !== undefined && options.iterations !== undefined)
-      throw new TypeError('options: give iterations or epochs for full-batch training, not both');
-    const epochs = miniBatch
-      ? options.epochs === undefined
-        ? 10
-        : requireDimension(options.epochs, 'options.epochs')
-      : 1;
-    if (miniBatch && options.iterations !== undefined)
-      throw new TypeError('options.iterations is for full-batch training; with batchSize give epochs');
-    const batchesPerEpoch = Math.ceil(m / batchSize);
-    const iterations = miniBatch
-      ? epochs * batchesPerEpoch
-      : options.iterations !== undefined
-        ? requireDimension(options.iterations, 'options.iterations')
-        : options.epochs !== undefined
-          ? requireDimension(options.epochs, 'options.epochs')
-          : 3000;
-    const costEvery = requireDimension(options.costEvery ?? 100, 'options.costEvery');
-    const shuffle = miniBatch && (options.shuffle ?? true);
-    if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean')
-      throw new TypeError(`options.shuffle must be a boolean, got ${describe(options.shuffle)}`);
-    const seed = options.seed === undefined ? 0 : requireSeed(options.seed, 'options.seed');
-    if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
-      throw new TypeError(`options.onProgress must be a function, got ${describe(options.onProgress)}`);
-    const progressEvery =
-      options.progressEvery === undefined ? 0 : requireDimension(options.progressEvery, 'options.progressEvery');
-    return {
-      Y,
-      m,
-      learningRate,
-      decayRate,
-      decayEvery,
-      miniBatch,
-      batchSize,
-      epochs,
-      batchesPerEpoch,
-      iterations,
-      costEvery,
-      shuffle,
-      seed,
-      onProgress: options.onProgress,
-      progressEvery,
-    };
-  }
-
-  private runFit(X: Matrix, Y: Matrix, plan: ReturnType<Model['planFit']>, hooks: InternalFitHooks): FitResult {
-    const {
-      m,
-      learningRate,
-      decayRate,
-      decayEvery,
-      miniBatch,
-      batchSize,
-      epochs,
-      batchesPerEpoch,
-      iterations,
-      costEvery,
-      shuffle,
-      seed,
-      onProgress,
-      progressEvery,
-    } = plan;
-    const network = this.networkFor(batchSize);
-    // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
-    const rateAt = (t: number) =>
-      decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery));
-    if (this.masks !== null) network.reseedDropout(seed);
-    const n0 = this.inputSize,
-      nL = this.outputSize;
-    // Everything a step touches is set up here, before the loop: shuffled copies and the batch views into them.
-    const sourceX = shuffle ? allocate(this.dtype, X.data.length) : X.data;
-    const sourceY = shuffle ? allocate(this.dtype, Y.data.length) : Y.data;
-    const order = shuffle ? new Uint32Array(m) : null;
-    const shuffler = shuffle ? new RandomState(seed) : null;
-    const stepCosts = new Float64Array(miniBatch ? 1 : MAX_STEPS_PER_CALL);
-    const batchX: FloatArray[] = [],
-      batchY: FloatArray[] = [],
-      batchM: number[] = [];
-    for (let start = 0; start < m; start += batchSize) {
-      const end = Math.min(m, start + batchSize);
-      batchX.push(sourceX.subarray(start * n0, end * n0));
-      batchY.push(sourceY.subarray(start * nL, end * nL));
-      batchM.push(end - start);
-    }
-    const result: FitResult = {
-      costs: [],
-      costAt: [],
-      iterations: 0,
-      epochs: 0,
-      elapsedMs: 0,
-      examplesPerSecond: 0,
-      aborted: false,
-    };
-    const started = performance.now();
-    let examples = 0,
-      lastCost = NaN;
-    const report = (iteration: number, epoch: number, epochCost?: number) => {
-      if (onProgress !== undefined)
-        onProgress({
-          iteration,
-          totalIterations: iterations,
-          epoch,
-          epochs,
-          cost: lastCost,
-          examples,
-          elapsedMs: performance.now() - started,
-          ...(epochCost === undefined ? {} : { epochCost }),
-        });
-    };
-    const finish = () => {
-      network.syncParameters();
-      result.elapsedMs = performance.now() - started;
-      result.examplesPerSecond = result.elapsedMs > 0 ? (examples * 1000) / result.elapsedMs : 0;
-      return result;
-    };
-    const diverged = (iteration: number, epoch: number, cost: number) => {
-      finish();
-      return new NonFiniteCostError(iteration, epoch, cost, result);
-    };
-
-    try {
-      if (!miniBatch) {
-        // Full batch: the batch never changes, so runs of steps go to the network in one call (trainSteps), cut
-        // wherever JavaScript has something to do: a cost to record, a progress report, a learning-rate change,
-        // and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly.
-        const events = (i: number) =>
-          i % costEvery === 0 || i === iterations - 1 || (progressEvery > 0 && (i + 1) % progressEvery === 0);
-        let i = 0;
-        while (i < iterations) {
-          if (hooks.shouldStop?.()) {
-            result.aborted = true;
-            break;
-          }
-          let last = i;
-          const rate = rateAt(i);
-          while (
-            !events(last) &&
-            last + 1 < iterations &&
-            last - i + 1 < MAX_STEPS_PER_CALL &&
-            rateAt(last + 1) === rate
-          )
-            last++;
-          const count = last - i + 1;
-          const completed = network.trainSteps(batchX[0], batchY[0], m, rate, count, stepCosts);
-          examples += completed * m;
-          result.iterations = i + completed;
-          if (completed < count) throw diverged(i + completed, 0, stepCosts[completed]);
-          lastCost = stepCosts[count - 1];
-          if (last % costEvery === 0 || last === iterations - 1) {
-            result.costs.push(lastCost);
-            result.costAt.push(last);
-            report(last + 1, 0);
-          } else if (progressEvery > 0 && (last + 1) % progressEvery === 0) report(last + 1, 0);
-          i = last + 1;
-        }
-        result.epochs = result.iterations > 0 ? 1 : 0;
-        return finish();
-      }
-
-      let step = 0;
-      for (let epoch = 0; epoch < epochs && !result.aborted; epoch++) {
-        if (order !== null) {
-          // np.random.seed(seed + epoch + 1); permutation = np.random.permutation(m), as the course's model()
-          for (let i = 0; i < m; i++) order[i] = i;
-          shuffler!.reseed((seed + epoch + 1) % 0x100000000).shuffle(order);
-          native.gatherColumns(sourceX, X.data, n0, order);
-          native.gatherColumns(sourceY, Y.data, nL, order);
-        }
-        let epochCost = 0;
-        const rate = rateAt(epoch);
-        for (let b = 0; b < batchesPerEpoch; b++) {
-          if (hooks.shouldStop?.()) {
-            result.aborted = true;
-            break;
-          }
-          const cost = network.trainStep(batchX[b], batchY[b], batchM[b], rate);
-          if (!Number.isFinite(cost)) throw diverged(step, epoch, cost);
-          lastCost = cost;
-          epochCost += cost * batchM[b];
-          examples += batchM[b];
-          step++;
-          result.iterations = step;
-          if (progressEvery > 0 && step % progressEvery === 0) report(step, epoch);
-        }
-        if (result.aborted) break;
-        result.epochs = epoch + 1;
-        result.costs.push(epochCost / m);
-        result.costAt.push(epoch);
-        report(step, epoch, epochCost / m);
-      }
-      return finish();
-    } catch (error) {
-      if (!(error instanceof NonFiniteCostError)) network.syncParameters();
-      throw error;
     }
   }
 
@@ -642,147 +381,24 @@ export class Model {
    * dropout off) and grad from backpropagation. Runs on a float64 copy of the model; `maxParameters` checks an
    * evenly spaced subset of a large model's parameters. Below about 1e-7 means the gradients are right.
    */
-  gradientCheck(
-    X: Matrix,
-    Y: Labels,
-    options: { epsilon?: number; maxParameters?: number } = {},
-  ): { difference: number; checked: number } {
-    this.requireIdle('gradientCheck');
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError(`options must be an object { epsilon, maxParameters }, got ${describe(options)}`);
-    const targets = this.targets(X, Y);
-    const epsilon = requirePositiveNumber(options.epsilon ?? 1e-7, 'options.epsilon');
-    const maxParameters =
-      options.maxParameters === undefined
-        ? this.paramCount
-        : requireDimension(options.maxParameters, 'options.maxParameters');
-    const twin = new Model({ ...this.config, hiddenActivation: this.config.hiddenActivations, dtype: 'float64' });
-    twin.params.set(this.params);
-    const m = X.cols;
-    const x = X.astype('float64').data,
-      y = targets.astype('float64').data;
-    const network = twin.networkFor(m);
-    const theta = twin.params;
-    network.forward(x, m, false);
-    network.backward(x, y, m);
-    const cost = () => {
-      network.forward(x, m, false);
-      return network.cost(y, m, true);
-    };
-    const stride = Math.max(1, Math.floor(this.paramCount / maxParameters));
-    let diff = 0,
-      gradNorm = 0,
-      approxNorm = 0,
-      checked = 0;
-    for (let i = 0; i < this.paramCount && checked < maxParameters; i += stride, checked++) {
-      const saved = theta[i];
-      theta[i] = saved + epsilon;
-      const plus = cost();
-      theta[i] = saved - epsilon;
-      const minus = cost();
-      theta[i] = saved;
-      const approx = (plus - minus) / (2 * epsilon),
-        grad = twin.grads[i];
-      diff += (grad - approx) ** 2;
-      gradNorm += grad * grad;
-      approxNorm += approx * approx;
-    }
-    const denominator = Math.sqrt(gradNorm) + Math.sqrt(approxNorm);
-    return { difference: denominator === 0 ? 0 : Math.sqrt(diff) / denominator, checked };
+  gradientCheck(X: Matrix, Y: Labels, options: GradientCheckOptions = {}): { difference: number; checked: number } {
+    return gradientCheck(this, X, Y, options);
   }
 
   /**
    * fit() in a worker thread: the event loop stays free while it trains. Progress events arrive through
-   * onProgress; on completion the trained parameters are copied into this model. The data is copied to the
-   * worker (no copy when X.data and Y.data are backed by SharedArrayBuffers).
+   * onProgress; on completion the trained parameters are copied into this model.
    */
   fitAsync(X: Matrix, Y: Labels, options: FitAsyncOptions = {}): Promise<FitResult> {
     try {
       this.requireIdle('fitAsync');
-      if (typeof options !== 'object' || options === null)
-        throw new TypeError(`options must be an object, got ${describe(options)}`);
-      const { signal, onProgress, blasThreads, ...fitOptions } = options;
-      const plan = this.planFit(X, Y, { ...fitOptions, onProgress });
-      if (signal !== undefined && !(signal instanceof AbortSignal))
-        throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
-      if (blasThreads !== undefined && requireDimension(blasThreads, 'options.blasThreads') > 1024)
-        throw new RangeError(`options.blasThreads must be at most 1024, got ${blasThreads}`);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
-      return this.startWorker(X, plan.Y, fitOptions, onProgress, signal, blasThreads);
+      return fitInWorker(this, X, this.targets(X, Y), options);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private startWorker(
-    X: Matrix,
-    Y: Matrix,
-    fitOptions: FitOptions,
-    onProgress: FitOptions['onProgress'],
-    signal: AbortSignal | undefined,
-    blasThreads: number | undefined,
-  ): Promise<FitResult> {
-    const abortFlag = new Int32Array(new SharedArrayBuffer(4));
-    if (this.network !== null) this.adamStep = this.network.step;
-    const job = {
-      config: this.config,
-      state: { params: this.params, velocity: this.velocity, squares: this.squares, adamStep: this.adamStep },
-      X: { rows: X.rows, cols: X.cols, data: X.data },
-      Y: { rows: Y.rows, cols: Y.cols, data: Y.data },
-      options: fitOptions,
-      wantsProgress: onProgress !== undefined,
-      abortFlag,
-      blasThreads: blasThreads ?? concurrency.enter(),
-    };
-    const worker = spawnTrainingWorker(job);
-    this.busy = true;
-    return new Promise<FitResult>((resolve, reject) => {
-      let settled = false;
-      const onAbort = () => Atomics.store(abortFlag, 0, 1);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = (state: TrainingState | null, outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        if (blasThreads === undefined) concurrency.leave();
-        signal?.removeEventListener('abort', onAbort);
-        this.busy = false;
-        if (state !== null) this.importState(state);
-        outcome();
-        void worker.terminate();
-      };
-      worker.on('message', (message) => {
-        if (message.type === 'progress') {
-          try {
-            onProgress?.(message.progress);
-          } catch (error) {
-            // a throwing callback stops training, as it would in fit()
-            Atomics.store(abortFlag, 0, 1);
-            settle(null, () => reject(error));
-          }
-        } else if (message.type === 'done') {
-          const result: FitResult = message.result;
-          settle(message.state, () =>
-            result.aborted && signal?.aborted ? reject(abortReason(signal)) : resolve(result),
-          );
-        } else if (message.type === 'error') {
-          const d = message.diverged;
-          settle(message.state, () =>
-            reject(
-              d
-                ? new NonFiniteCostError(d.iteration, d.epoch, d.cost, d.result)
-                : Object.assign(new Error(message.message), { name: message.name }),
-            ),
-          );
-        }
-      });
-      worker.on('error', (error) => settle(null, () => reject(error)));
-      worker.on('exit', (code) =>
-        settle(null, () => reject(new Error(`fitAsync: the training worker exited (code ${code}) before finishing`))),
-      );
-    });
-  }
-
-  /** Writes the model to `file` (the format in lib/persist.ts), atomically: a temporary file, then a rename. */
+  /** Writes the model to `file` (the format in file-format.ts), atomically: a temporary file, then a rename. */
   save(file: string): void {
     this.requireIdle('save');
     if (typeof file !== 'string' || file.length === 0)
@@ -794,10 +410,10 @@ export class Model {
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { config, params } = readModelFile(file);
+    const { config, params } = decodeModel(readFileChecked(file, 'model file'), file);
     let model: Model;
     try {
-      model = new Model({ ...config, hiddenActivation: config.hiddenActivations });
+      model = Model.fromConfig(config);
     } catch (error) {
       throw new Error(`${file}: the stored settings are not valid (${(error as Error).message})`);
     }
@@ -807,7 +423,7 @@ export class Model {
 
   /** A new model with the same settings and a copy of the parameters (and optimiser state). */
   clone(): Model {
-    const copy = new Model({ ...this.config, hiddenActivation: this.config.hiddenActivations });
+    const copy = Model.fromConfig(this.config);
     copy.importState(this.exportState());
     return copy;
   }
@@ -828,55 +444,8 @@ export class Model {
   }
 }
 
-// The default OpenBLAS thread policy of fitAsync: one training keeps the process's setting; from the second
-// concurrent one on, every training (OpenBLAS's count is process-wide) runs its BLAS on one thread.
-const concurrency = {
-  active: 0,
-  threadsBefore: 0,
-  enter(): number {
-    if (this.active++ === 0) {
-      this.threadsBefore = native.getNumThreads();
-      return this.threadsBefore;
-    }
-    return 1;
-  },
-  leave(): void {
-    if (--this.active === 0) native.setNumThreads(this.threadsBefore);
-  },
-};
-
-// Installed, the worker runs the compiled worker.js. Run from the TypeScript sources (tests, development under
-// tsx), a worker does not inherit tsx's loader, so a small bootstrap registers tsx's require hook first.
-function spawnTrainingWorker(job: object): Worker {
-  if (!__filename.endsWith('.ts')) return new Worker(path.join(__dirname, 'worker.js'), { workerData: job });
-  const source = JSON.stringify(path.join(__dirname, 'worker.ts'));
-  return new Worker(`require('tsx/cjs'); require(${source});`, { eval: true, workerData: job });
-}
-
-export interface TrainingState {
-  params: FloatArray;
-  velocity: FloatArray | null;
-  squares: FloatArray | null;
-  adamStep: number;
-}
-
 function argmax(values: FloatArray, offset: number, count: number): number {
   let best = 0;
   for (let k = 1; k < count; k++) if (values[offset + k] > values[offset + best]) best = k;
   return best;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The training was aborted', 'AbortError');
-}
-
-/** gradient_check_n, as the course names it: `model.gradientCheck(X, Y, options)`. */
-export function gradientCheck(
-  model: Model,
-  X: Matrix,
-  Y: Labels,
-  options: { epsilon?: number; maxParameters?: number } = {},
-): { difference: number; checked: number } {
-  if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
-  return model.gradientCheck(X, Y, options);
 }

@@ -1,10 +1,10 @@
-// The cost curve as an image a person can open: a PNG (drawn here, with a built-in 5 x 7 pixel font, so it needs
-// no font file and no dependency) or an SVG (text left to the viewer's fonts). The format follows the file's
-// extension. Both come from one layout: the same axes, "nice" ticks (1, 2 or 5 x 10^k), grid, title and labels.
-import fs from 'node:fs';
+// The cost curve as an image a person can open. One SVG document is the picture; a PNG is that SVG rasterised by
+// resvg with DejaVu Sans from the dejavu-fonts-ttf package, never the system's fonts, so a PNG is the same on every
+// machine. The format follows the file's extension. Axes use "nice" ticks (1, 2 or 5 x 10^k), a grid, title and labels.
 import nodePath from 'node:path';
-import zlib from 'node:zlib';
+import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { describe } from '../checks';
+import { writeFileAtomic } from '../io';
 
 export interface PlotPoint {
   x: number;
@@ -38,20 +38,17 @@ export interface PlotFileOptions extends PlotOptions {
   format?: 'png' | 'svg';
 }
 
-type Rgb = readonly [number, number, number];
-
-const WHITE: Rgb = [255, 255, 255];
-const BLACK: Rgb = [0, 0, 0];
-const GRID: Rgb = [225, 225, 225];
-const TEXT: Rgb = [40, 40, 40];
+const GRID = 'rgb(225,225,225)';
+const TEXT = 'rgb(40,40,40)';
 // The usual categorical palette (matplotlib's first colours): blue, orange, green, red, purple.
-const SERIES_COLOURS: Rgb[] = [
-  [31, 119, 180],
-  [255, 127, 14],
-  [44, 160, 44],
-  [214, 39, 40],
-  [148, 103, 189],
-];
+const SERIES_COLOURS = ['rgb(31,119,180)', 'rgb(255,127,14)', 'rgb(44,160,44)', 'rgb(214,39,40)', 'rgb(148,103,189)'];
+
+const FONT_FAMILY = 'DejaVu Sans';
+const FONT_SIZE = 15;
+const TITLE_SIZE = 17;
+const TITLE_LINE_HEIGHT = 22;
+/** From a text's top to its baseline, as a fraction of the font size (DejaVu's capitals are 0.73 em tall). */
+const ASCENT = 0.8;
 
 // ---------------------------------------------------------------------------------------------------------
 // Input
@@ -100,28 +97,7 @@ function requireSize(value: unknown, name: string, fallback: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Layout: everything both renderers need, in pixels (y grows downward).
-
-interface Tick {
-  value: number;
-  label: string;
-  /** Pixel position along its axis. */
-  at: number;
-}
-
-interface Layout {
-  width: number;
-  height: number;
-  /** The title, word-wrapped to the image's width (empty without a title). */
-  titleLines: string[];
-  xLabel: string;
-  yLabel: string;
-  plot: { left: number; top: number; right: number; bottom: number };
-  xTicks: Tick[];
-  yTicks: Tick[];
-  series: { name?: string; colour: Rgb; pixels: [number, number][] }[];
-  legend: boolean;
-}
+// Axes
 
 /** A step of 1, 2 or 5 x 10^k giving about `target` intervals over span. */
 function niceStep(span: number, target: number): number {
@@ -166,20 +142,38 @@ function formatTicks(values: readonly number[], step: number): string[] {
   return values.map((v) => (Math.abs(v) < step * 1e-9 ? '0' : v.toFixed(decimals)));
 }
 
-/** Words into at most maxLines lines of at most maxChars characters (long words cut, the rest elided). */
-function wrapText(text: string, maxChars: number, maxLines: number): string[] {
+/**
+ * About how wide text is in DejaVu Sans, in pixels: an upper bound, good enough to make room for labels. The
+ * SVG is laid out without the font at hand (a viewer may substitute another), so nothing here needs exact metrics.
+ */
+function textWidth(text: string, size: number, bold = false): number {
+  let ems = 0;
+  for (const char of text) {
+    if (/[0-9]/.test(char)) ems += 0.64;
+    else if (/[ .,:;'!|()[\]ijlftI]/.test(char)) ems += 0.4;
+    else if (/[mwMW@%]/.test(char)) ems += 1;
+    else if (/[A-Z]/.test(char)) ems += 0.78;
+    else ems += 0.64;
+  }
+  return ems * size * (bold ? 1.12 : 1);
+}
+
+/** Words into at most maxLines lines that pass `fits` (long words cut, the rest elided with "..."). */
+function wrapText(text: string, fits: (line: string) => boolean, maxLines: number): string[] {
   const words = text.split(/\s+/).filter((w) => w !== '');
   const lines: string[] = [];
   let line = '';
   for (let word of words) {
-    while (word.length > maxChars) {
+    while (!fits(word)) {
+      let cut = 1;
+      while (cut < word.length - 1 && fits(word.slice(0, cut + 1))) cut++;
       if (line) lines.push(line);
-      lines.push(word.slice(0, maxChars));
-      word = word.slice(maxChars);
+      lines.push(word.slice(0, cut));
+      word = word.slice(cut);
       line = '';
     }
     if (!line) line = word;
-    else if (line.length + 1 + word.length <= maxChars) line += ` ${word}`;
+    else if (fits(`${line} ${word}`)) line += ` ${word}`;
     else {
       lines.push(line);
       line = word;
@@ -188,9 +182,34 @@ function wrapText(text: string, maxChars: number, maxLines: number): string[] {
   if (line) lines.push(line);
   if (lines.length > maxLines) {
     lines.length = maxLines;
-    lines[maxLines - 1] = `${lines[maxLines - 1].slice(0, maxChars - 3)}...`;
+    let last = lines[maxLines - 1];
+    while (last.length > 0 && !fits(`${last}...`)) last = last.slice(0, -1);
+    lines[maxLines - 1] = `${last}...`;
   }
   return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Layout, in pixels (y grows downward).
+
+interface Tick {
+  label: string;
+  /** Pixel position along its axis. */
+  at: number;
+}
+
+interface Layout {
+  width: number;
+  height: number;
+  /** The title, word-wrapped to the image's width (empty without a title). */
+  titleLines: string[];
+  xLabel: string;
+  yLabel: string;
+  plot: { left: number; top: number; right: number; bottom: number };
+  xTicks: Tick[];
+  yTicks: Tick[];
+  series: { name?: string; colour: string; pixels: [number, number][] }[];
+  legend: boolean;
 }
 
 function layout(data: PlotData, options: PlotOptions): Layout {
@@ -228,18 +247,18 @@ function layout(data: PlotData, options: PlotOptions): Layout {
   for (let target = 10; target > 1; target--) {
     xAxis = niceAxis(xMin, xMax, target, xIntegers);
     xTickLabels = formatTicks(xAxis.ticks, xAxis.step);
-    const widest = Math.max(...xTickLabels.map((l) => textWidth(l, TEXT_SCALE)));
+    const widest = Math.max(...xTickLabels.map((l) => textWidth(l, FONT_SIZE)));
     if ((widest + 16) * xAxis.ticks.length <= width - 150) break;
   }
-  const yTickWidth = Math.max(...yTickLabels.map((l) => textWidth(l, TEXT_SCALE)));
+  const yTickWidth = Math.max(...yTickLabels.map((l) => textWidth(l, FONT_SIZE)));
 
-  const titleLines = wrapText(title, Math.floor((width - 40) / (FONT_ADVANCE * TEXT_SCALE)), 3);
+  const titleLines = wrapText(title, (line) => textWidth(line, TITLE_SIZE, true) <= width - 40, 3);
   const lastXLabel = xTickLabels[xTickLabels.length - 1];
   const plot = {
-    left: 14 + FONT_HEIGHT * TEXT_SCALE + 14 + yTickWidth + 10,
+    left: Math.round(14 + FONT_SIZE + 14 + yTickWidth + 10),
     top: 20 + titleLines.length * TITLE_LINE_HEIGHT + (titleLines.length ? 8 : 0),
-    right: width - Math.max(30, textWidth(lastXLabel, TEXT_SCALE) / 2 + 8),
-    bottom: height - (12 + FONT_HEIGHT * TEXT_SCALE + 12 + FONT_HEIGHT * TEXT_SCALE + 14),
+    right: Math.round(width - Math.max(30, textWidth(lastXLabel, FONT_SIZE) / 2 + 8)),
+    bottom: height - (12 + FONT_SIZE + 12 + FONT_SIZE + 14),
   };
   const xToPixel = (x: number) => plot.left + ((x - xAxis.lo) / (xAxis.hi - xAxis.lo)) * (plot.right - plot.left);
   const yToPixel = (y: number) => plot.bottom - ((y - yAxis.lo) / (yAxis.hi - yAxis.lo)) * (plot.bottom - plot.top);
@@ -250,8 +269,8 @@ function layout(data: PlotData, options: PlotOptions): Layout {
     xLabel,
     yLabel,
     plot,
-    xTicks: xAxis.ticks.map((v, i) => ({ value: v, label: xTickLabels[i], at: xToPixel(v) })),
-    yTicks: yAxis.ticks.map((v, i) => ({ value: v, label: yTickLabels[i], at: yToPixel(v) })),
+    xTicks: xAxis.ticks.map((v, i) => ({ label: xTickLabels[i], at: xToPixel(v) })),
+    yTicks: yAxis.ticks.map((v, i) => ({ label: yTickLabels[i], at: yToPixel(v) })),
     series: input.map((s, k) => ({
       name: s.name,
       colour: SERIES_COLOURS[k % SERIES_COLOURS.length],
@@ -259,350 +278,6 @@ function layout(data: PlotData, options: PlotOptions): Layout {
     })),
     legend: input.length > 1 || input.some((s) => s.name !== undefined && s.name !== ''),
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The built-in font: 5 x 7 pixel glyphs on a baseline, rows top to bottom ('#' on), with two more rows below
-// the baseline for descenders (g, j, p, q, y, comma, semicolon). Drawn at an integer scale.
-
-const FONT_WIDTH = 5;
-const FONT_HEIGHT = 7;
-const FONT_ADVANCE = FONT_WIDTH + 1;
-/** Every text is drawn at twice the font's size: 10 x 14 pixel capitals. */
-const TEXT_SCALE = 2;
-const TITLE_LINE_HEIGHT = FONT_HEIGHT * TEXT_SCALE + 8;
-
-const GLYPHS: Record<string, string> = {
-  ' ': '...../...../...../...../...../...../.....',
-  '!': '..#../..#../..#../..#../..#../...../..#..',
-  '"': '.#.#./.#.#./...../...../...../...../.....',
-  '#': '.#.#./.#.#./#####/.#.#./#####/.#.#./.#.#.',
-  $: '..#../.####/#.#../.###./..#.#/####./..#..',
-  '%': '##.../##..#/...#./..#../.#.../#..##/...##',
-  '&': '.##../#..#./#.#../.#.../#.#.#/#..#./.##.#',
-  "'": '..#../..#../...../...../...../...../.....',
-  '(': '...#./..#../.#.../.#.../.#.../..#../...#.',
-  ')': '.#.../..#../...#./...#./...#./..#../.#...',
-  '*': '...../..#../#.#.#/.###./#.#.#/..#../.....',
-  '+': '...../..#../..#../#####/..#../..#../.....',
-  ',': '...../...../...../...../...../.##../.##../..#../.#...',
-  '-': '...../...../...../#####/...../...../.....',
-  '.': '...../...../...../...../...../.##../.##..',
-  '/': '...../....#/...#./..#../.#.../#..../.....',
-  '0': '.###./#...#/#..##/#.#.#/##..#/#...#/.###.',
-  '1': '..#../.##../..#../..#../..#../..#../.###.',
-  '2': '.###./#...#/....#/...#./..#../.#.../#####',
-  '3': '#####/...#./..#../...#./....#/#...#/.###.',
-  '4': '...#./..##./.#.#./#..#./#####/...#./...#.',
-  '5': '#####/#..../####./....#/....#/#...#/.###.',
-  '6': '..##./.#.../#..../####./#...#/#...#/.###.',
-  '7': '#####/....#/...#./..#../.#.../.#.../.#...',
-  '8': '.###./#...#/#...#/.###./#...#/#...#/.###.',
-  '9': '.###./#...#/#...#/.####/....#/...#./.##..',
-  ':': '...../.##../.##../...../.##../.##../.....',
-  ';': '...../...../.##../.##../...../.##../.##../..#../.#...',
-  '<': '...#./..#../.#.../#..../.#.../..#../...#.',
-  '=': '...../...../#####/...../#####/...../.....',
-  '>': '.#.../..#../...#./....#/...#./..#../.#...',
-  '?': '.###./#...#/....#/...#./..#../...../..#..',
-  '@': '.###./#...#/....#/.##.#/#.#.#/#.#.#/.###.',
-  A: '.###./#...#/#...#/#####/#...#/#...#/#...#',
-  B: '####./#...#/#...#/####./#...#/#...#/####.',
-  C: '.###./#...#/#..../#..../#..../#...#/.###.',
-  D: '###../#..#./#...#/#...#/#...#/#..#./###..',
-  E: '#####/#..../#..../####./#..../#..../#####',
-  F: '#####/#..../#..../####./#..../#..../#....',
-  G: '.###./#...#/#..../#.###/#...#/#...#/.####',
-  H: '#...#/#...#/#...#/#####/#...#/#...#/#...#',
-  I: '.###./..#../..#../..#../..#../..#../.###.',
-  J: '..###/...#./...#./...#./...#./#..#./.##..',
-  K: '#...#/#..#./#.#../##.../#.#../#..#./#...#',
-  L: '#..../#..../#..../#..../#..../#..../#####',
-  M: '#...#/##.##/#.#.#/#.#.#/#...#/#...#/#...#',
-  N: '#...#/#...#/##..#/#.#.#/#..##/#...#/#...#',
-  O: '.###./#...#/#...#/#...#/#...#/#...#/.###.',
-  P: '####./#...#/#...#/####./#..../#..../#....',
-  Q: '.###./#...#/#...#/#...#/#.#.#/#..#./.##.#',
-  R: '####./#...#/#...#/####./#.#../#..#./#...#',
-  S: '.####/#..../#..../.###./....#/....#/####.',
-  T: '#####/..#../..#../..#../..#../..#../..#..',
-  U: '#...#/#...#/#...#/#...#/#...#/#...#/.###.',
-  V: '#...#/#...#/#...#/#...#/#...#/.#.#./..#..',
-  W: '#...#/#...#/#...#/#.#.#/#.#.#/#.#.#/.#.#.',
-  X: '#...#/#...#/.#.#./..#../.#.#./#...#/#...#',
-  Y: '#...#/#...#/#...#/.#.#./..#../..#../..#..',
-  Z: '#####/....#/...#./..#../.#.../#..../#####',
-  '[': '.###./.#.../.#.../.#.../.#.../.#.../.###.',
-  '\\': '...../#..../.#.../..#../...#./....#/.....',
-  ']': '.###./...#./...#./...#./...#./...#./.###.',
-  '^': '..#../.#.#./#...#/...../...../...../.....',
-  _: '...../...../...../...../...../...../#####',
-  '`': '.#.../..#../...../...../...../...../.....',
-  a: '...../...../.###./....#/.####/#...#/.####',
-  b: '#..../#..../#.##./##..#/#...#/#...#/####.',
-  c: '...../...../.###./#..../#..../#...#/.###.',
-  d: '....#/....#/.##.#/#..##/#...#/#...#/.####',
-  e: '...../...../.###./#...#/#####/#..../.###.',
-  f: '..##./.#..#/.#.../###../.#.../.#.../.#...',
-  g: '...../...../.####/#...#/#...#/#...#/.####/....#/.###.',
-  h: '#..../#..../#.##./##..#/#...#/#...#/#...#',
-  i: '..#../...../.##../..#../..#../..#../.###.',
-  j: '...#./...../..##./...#./...#./...#./...#./#..#./.##..',
-  k: '#..../#..../#..#./#.#../##.../#.#../#..#.',
-  l: '.##../..#../..#../..#../..#../..#../.###.',
-  m: '...../...../##.#./#.#.#/#.#.#/#.#.#/#.#.#',
-  n: '...../...../#.##./##..#/#...#/#...#/#...#',
-  o: '...../...../.###./#...#/#...#/#...#/.###.',
-  p: '...../...../####./#...#/#...#/#...#/####./#..../#....',
-  q: '...../...../.####/#...#/#...#/#...#/.####/....#/....#',
-  r: '...../...../#.##./##..#/#..../#..../#....',
-  s: '...../...../.####/#..../.###./....#/####.',
-  t: '.#.../.#.../###../.#.../.#.../.#..#/..##.',
-  u: '...../...../#...#/#...#/#...#/#..##/.##.#',
-  v: '...../...../#...#/#...#/#...#/.#.#./..#..',
-  w: '...../...../#...#/#...#/#.#.#/#.#.#/.#.#.',
-  x: '...../...../#...#/.#.#./..#../.#.#./#...#',
-  y: '...../...../#...#/#...#/#...#/#...#/.####/....#/.###.',
-  z: '...../...../#####/...#./..#../.#.../#####',
-  '{': '...#./..#../..#../.#.../..#../..#../...#.',
-  '|': '..#../..#../..#../..#../..#../..#../..#..',
-  '}': '.#.../..#../..#../...#./..#../..#../.#...',
-  '~': '...../...../.#.../#.#.#/...#./...../.....',
-};
-const UNKNOWN_GLYPH = '#####/#...#/#...#/#...#/#...#/#...#/#####';
-
-/** Glyph rows as booleans, parsed once. */
-const glyphCache = new Map<string, boolean[][]>();
-function glyph(char: string): boolean[][] {
-  let rows = glyphCache.get(char);
-  if (!rows) {
-    rows = (GLYPHS[char] ?? UNKNOWN_GLYPH).split('/').map((row) => Array.from(row, (c) => c === '#'));
-    glyphCache.set(char, rows);
-  }
-  return rows;
-}
-
-function textWidth(text: string, scale: number): number {
-  return text.length === 0 ? 0 : (text.length * FONT_ADVANCE - 1) * scale;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// PNG: an RGB canvas, anti-aliased strokes, bitmap text, and the encoder.
-
-class Canvas {
-  readonly pixels: Uint8Array;
-
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    background: Rgb,
-  ) {
-    this.pixels = new Uint8Array(width * height * 3);
-    for (let i = 0; i < this.pixels.length; i += 3) this.pixels.set(background, i);
-  }
-
-  /** Mixes `colour` into pixel (x, y) with opacity alpha in [0, 1]. */
-  blend(x: number, y: number, colour: Rgb, alpha: number): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height || alpha <= 0) return;
-    const i = (y * this.width + x) * 3;
-    const a = Math.min(1, alpha);
-    for (let c = 0; c < 3; c++) this.pixels[i + c] = Math.round(this.pixels[i + c] * (1 - a) + colour[c] * a);
-  }
-
-  fillRect(x: number, y: number, w: number, h: number, colour: Rgb): void {
-    for (let yy = Math.max(0, y); yy < Math.min(this.height, y + h); yy++)
-      for (let xx = Math.max(0, x); xx < Math.min(this.width, x + w); xx++) this.blend(xx, yy, colour, 1);
-  }
-
-  /**
-   * A polyline of the given width, anti-aliased: each pixel's coverage is its distance to the nearest segment,
-   * taken as a maximum over segments (so joints are not painted twice), then blended once.
-   */
-  strokePolyline(points: readonly [number, number][], lineWidth: number, colour: Rgb): void {
-    const coverage = new Map<number, number>();
-    const half = lineWidth / 2;
-    const segments = points.length === 1 ? [[points[0], points[0]]] : points.slice(1).map((p, k) => [points[k], p]);
-    for (const [[x0, y0], [x1, y1]] of segments) {
-      const dx = x1 - x0,
-        dy = y1 - y0;
-      const lengthSquared = dx * dx + dy * dy;
-      const xLo = Math.max(0, Math.floor(Math.min(x0, x1) - half - 1)),
-        xHi = Math.min(this.width - 1, Math.ceil(Math.max(x0, x1) + half + 1));
-      const yLo = Math.max(0, Math.floor(Math.min(y0, y1) - half - 1)),
-        yHi = Math.min(this.height - 1, Math.ceil(Math.max(y0, y1) + half + 1));
-      for (let y = yLo; y <= yHi; y++) {
-        for (let x = xLo; x <= xHi; x++) {
-          // Distance from the pixel's centre to the segment.
-          const px = x + 0.5 - x0,
-            py = y + 0.5 - y0;
-          const t = lengthSquared > 0 ? Math.max(0, Math.min(1, (px * dx + py * dy) / lengthSquared)) : 0;
-          const distance = Math.hypot(px - t * dx, py - t * dy);
-          const c = Math.min(1, half + 0.5 - distance);
-          if (c > 0) {
-            const key = y * this.width + x;
-            if (c > (coverage.get(key) ?? 0)) coverage.set(key, c);
-          }
-        }
-      }
-    }
-    for (const [key, c] of coverage) this.blend(key % this.width, Math.floor(key / this.width), colour, c);
-  }
-
-  /** A filled, anti-aliased disc. */
-  dot(cx: number, cy: number, radius: number, colour: Rgb): void {
-    for (let y = Math.floor(cy - radius - 1); y <= Math.ceil(cy + radius + 1); y++)
-      for (let x = Math.floor(cx - radius - 1); x <= Math.ceil(cx + radius + 1); x++)
-        this.blend(x, y, colour, Math.min(1, radius + 0.5 - Math.hypot(x + 0.5 - cx, y + 0.5 - cy)));
-  }
-
-  /**
-   * Text in the built-in font at an integer scale. (x, y) is the anchor: `align` picks which horizontal point of
-   * the text it is, and y is the top of the capitals. `vertical` turns the text 90 degrees anticlockwise (reading
-   * upward), centred on (x, y).
-   */
-  text(
-    text: string,
-    x: number,
-    y: number,
-    scale: number,
-    colour: Rgb,
-    align: 'left' | 'center' | 'right' = 'left',
-    vertical = false,
-    bold = false,
-  ): void {
-    const width = textWidth(text, scale);
-    if (vertical) {
-      // Glyph column c, row r of character k goes to (x0 + r, y0 - k * advance - c) for reading bottom to top.
-      const x0 = Math.round(x - (FONT_HEIGHT * scale) / 2),
-        y0 = Math.round(y + width / 2);
-      Array.from(text).forEach((char, k) => {
-        glyph(char).forEach((row, r) =>
-          row.forEach((on, c) => {
-            if (on) this.fillRect(x0 + r * scale, y0 - (k * FONT_ADVANCE + c + 1) * scale, scale, scale, colour);
-          }),
-        );
-      });
-      return;
-    }
-    const left = Math.round(align === 'left' ? x : align === 'center' ? x - width / 2 : x - width);
-    Array.from(text).forEach((char, k) => {
-      glyph(char).forEach((row, r) =>
-        row.forEach((on, c) => {
-          if (!on) return;
-          const px = left + (k * FONT_ADVANCE + c) * scale,
-            py = Math.round(y) + r * scale;
-          this.fillRect(px, py, scale + (bold ? 1 : 0), scale, colour);
-        }),
-      );
-    });
-  }
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'ascii');
-  chunk.set(data, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
-}
-
-/** An 8-bit RGB PNG of the canvas: each scanline with filter type 0 (none), deflated. */
-function encodePng(canvas: Canvas): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(canvas.width, 0);
-  header.writeUInt32BE(canvas.height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type: RGB
-  const stride = canvas.width * 3;
-  const raw = Buffer.alloc((stride + 1) * canvas.height);
-  for (let y = 0; y < canvas.height; y++)
-    raw.set(canvas.pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
-    pngChunk('IEND', new Uint8Array(0)),
-  ]);
-}
-
-/** Renders the plot as PNG bytes. */
-export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
-  const L = layout(data, options);
-  const { plot } = L;
-  const canvas = new Canvas(L.width, L.height, WHITE);
-  const s = TEXT_SCALE;
-  const round = Math.round;
-
-  for (const t of L.xTicks) canvas.fillRect(round(t.at), plot.top, 1, plot.bottom - plot.top, GRID);
-  for (const t of L.yTicks) canvas.fillRect(plot.left, round(t.at), plot.right - plot.left, 1, GRID);
-  for (const series of L.series) {
-    canvas.strokePolyline(series.pixels, 2.5, series.colour);
-    if (series.pixels.length <= 60) for (const [x, y] of series.pixels) canvas.dot(x, y, 3, series.colour);
-  }
-  // The frame, then the ticks and their labels.
-  canvas.fillRect(plot.left, plot.top, plot.right - plot.left + 1, 1, BLACK);
-  canvas.fillRect(plot.left, plot.bottom, plot.right - plot.left + 1, 1, BLACK);
-  canvas.fillRect(plot.left, plot.top, 1, plot.bottom - plot.top + 1, BLACK);
-  canvas.fillRect(plot.right, plot.top, 1, plot.bottom - plot.top + 1, BLACK);
-  for (const t of L.xTicks) {
-    canvas.fillRect(round(t.at), plot.bottom, 1, 6, BLACK);
-    canvas.text(t.label, t.at, plot.bottom + 12, s, TEXT, 'center');
-  }
-  for (const t of L.yTicks) {
-    canvas.fillRect(plot.left - 6, round(t.at), 6, 1, BLACK);
-    canvas.text(t.label, plot.left - 10, t.at - (FONT_HEIGHT * s) / 2, s, TEXT, 'right');
-  }
-  const plotCentreX = (plot.left + plot.right) / 2;
-  L.titleLines.forEach((line, k) =>
-    canvas.text(line, L.width / 2, 20 + k * TITLE_LINE_HEIGHT, s, BLACK, 'center', false, true),
-  );
-  canvas.text(L.xLabel, plotCentreX, L.height - 14 - FONT_HEIGHT * s, s, BLACK, 'center');
-  canvas.text(L.yLabel, 14 + (FONT_HEIGHT * s) / 2, (plot.top + plot.bottom) / 2, s, BLACK, 'center', true);
-
-  if (L.legend) {
-    const names = L.series.map((series, k) => series.name || `series ${k + 1}`);
-    const lineHeight = (FONT_HEIGHT + 2) * s + 8;
-    const boxWidth = 12 + 28 + 8 + Math.max(...names.map((n) => textWidth(n, s))) + 12;
-    const boxHeight = names.length * lineHeight + 12;
-    const left = plot.right - boxWidth - 10,
-      top = plot.top + 10;
-    canvas.fillRect(left, top, boxWidth, boxHeight, WHITE);
-    canvas.fillRect(left, top, boxWidth, 1, GRID);
-    canvas.fillRect(left, top + boxHeight - 1, boxWidth, 1, GRID);
-    canvas.fillRect(left, top, 1, boxHeight, GRID);
-    canvas.fillRect(left + boxWidth - 1, top, 1, boxHeight, GRID);
-    names.forEach((name, k) => {
-      const y = top + 10 + k * lineHeight;
-      const middle = y + (FONT_HEIGHT * s) / 2;
-      canvas.strokePolyline(
-        [
-          [left + 12, middle],
-          [left + 40, middle],
-        ],
-        2.5,
-        L.series[k].colour,
-      );
-      canvas.text(name, left + 48, y, s, TEXT);
-    });
-  }
-  return encodePng(canvas);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -615,23 +290,22 @@ function escapeXml(text: string): string {
   );
 }
 
-const rgb = (c: Rgb) => `rgb(${c[0]},${c[1]},${c[2]})`;
 const fixed = (v: number) => String(Math.round(v * 100) / 100);
 
-/** Renders the plot as an SVG document. */
+/** Renders the plot as an SVG document (its text names DejaVu Sans, then the viewer's usual sans-serif fonts). */
 export function costPlotSvg(data: PlotData, options: PlotOptions = {}): string {
   const L = layout(data, options);
   const { plot } = L;
-  const fontSize = 15;
+  const baseline = (top: number, size: number) => fixed(top + size * ASCENT);
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}" ` +
-      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="${fontSize}">`,
+      `font-family="${FONT_FAMILY}, Helvetica, Arial, sans-serif" font-size="${FONT_SIZE}">`,
   );
   if (L.titleLines.length) out.push(`<title>${escapeXml(L.titleLines.join(' '))}</title>`);
   out.push(`<rect width="${L.width}" height="${L.height}" fill="white"/>`);
-  out.push(`<g stroke="${rgb(GRID)}" stroke-width="1">`);
+  out.push(`<g stroke="${GRID}" stroke-width="1">`);
   for (const t of L.xTicks)
     out.push(`<line x1="${fixed(t.at)}" y1="${plot.top}" x2="${fixed(t.at)}" y2="${plot.bottom}"/>`);
   for (const t of L.yTicks)
@@ -640,10 +314,11 @@ export function costPlotSvg(data: PlotData, options: PlotOptions = {}): string {
   for (const series of L.series) {
     const d = series.pixels.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${fixed(x)},${fixed(y)}`).join(' ');
     out.push(
-      `<path class="curve" d="${d}" fill="none" stroke="${rgb(series.colour)}" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>`,
+      `<path class="curve" d="${d}" fill="none" stroke="${series.colour}" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>`,
     );
+    // Few points: mark each one, so a short run does not look like a smooth curve.
     if (series.pixels.length <= 60) {
-      out.push(`<g fill="${rgb(series.colour)}">`);
+      out.push(`<g fill="${series.colour}">`);
       for (const [x, y] of series.pixels) out.push(`<circle cx="${fixed(x)}" cy="${fixed(y)}" r="3"/>`);
       out.push('</g>');
     }
@@ -657,47 +332,101 @@ export function costPlotSvg(data: PlotData, options: PlotOptions = {}): string {
   for (const t of L.yTicks)
     out.push(`<line x1="${plot.left - 6}" y1="${fixed(t.at)}" x2="${plot.left}" y2="${fixed(t.at)}"/>`);
   out.push('</g>');
-  out.push(`<g fill="${rgb(TEXT)}">`);
+  out.push(`<g fill="${TEXT}">`);
   for (const t of L.xTicks)
     out.push(
-      `<text x="${fixed(t.at)}" y="${plot.bottom + 12 + fontSize}" text-anchor="middle">${escapeXml(t.label)}</text>`,
+      `<text x="${fixed(t.at)}" y="${baseline(plot.bottom + 10, FONT_SIZE)}" text-anchor="middle">${escapeXml(t.label)}</text>`,
     );
   for (const t of L.yTicks)
     out.push(
-      `<text x="${plot.left - 10}" y="${fixed(t.at + fontSize * 0.35)}" text-anchor="end">${escapeXml(t.label)}</text>`,
+      `<text x="${plot.left - 10}" y="${fixed(t.at + FONT_SIZE * 0.36)}" text-anchor="end">${escapeXml(t.label)}</text>`,
     );
   out.push('</g>');
-  const plotCentreX = fixed((plot.left + plot.right) / 2);
   L.titleLines.forEach((line, k) =>
     out.push(
-      `<text x="${L.width / 2}" y="${20 + fontSize + k * TITLE_LINE_HEIGHT}" text-anchor="middle" font-weight="bold" font-size="${fontSize + 2}">${escapeXml(line)}</text>`,
+      `<text x="${fixed(L.width / 2)}" y="${baseline(20 + k * TITLE_LINE_HEIGHT, TITLE_SIZE)}" text-anchor="middle" font-weight="bold" font-size="${TITLE_SIZE}">${escapeXml(line)}</text>`,
     ),
   );
-  out.push(`<text x="${plotCentreX}" y="${L.height - 16}" text-anchor="middle">${escapeXml(L.xLabel)}</text>`);
-  const yLabelX = 14 + fontSize,
+  const plotCentreX = fixed((plot.left + plot.right) / 2);
+  out.push(
+    `<text x="${plotCentreX}" y="${baseline(L.height - 14 - FONT_SIZE, FONT_SIZE)}" text-anchor="middle">${escapeXml(L.xLabel)}</text>`,
+  );
+  // Turned to read upward; after the turn the baseline is the text's right edge.
+  const yLabelX = fixed(14 + FONT_SIZE * ASCENT),
     yLabelY = fixed((plot.top + plot.bottom) / 2);
   out.push(
     `<text x="${yLabelX}" y="${yLabelY}" text-anchor="middle" transform="rotate(-90 ${yLabelX} ${yLabelY})">${escapeXml(L.yLabel)}</text>`,
   );
   if (L.legend) {
     const names = L.series.map((series, k) => series.name || `series ${k + 1}`);
-    const lineHeight = fontSize + 10;
-    const boxWidth = 12 + 28 + 8 + Math.max(...names.map((n) => n.length * fontSize * 0.6)) + 12;
+    const lineHeight = FONT_SIZE + 10;
+    const boxWidth = 12 + 28 + 8 + Math.max(...names.map((n) => textWidth(n, FONT_SIZE))) + 12;
     const left = plot.right - boxWidth - 10,
       top = plot.top + 10;
     out.push(
-      `<rect x="${fixed(left)}" y="${top}" width="${fixed(boxWidth)}" height="${names.length * lineHeight + 10}" fill="white" stroke="${rgb(GRID)}"/>`,
+      `<rect x="${fixed(left)}" y="${top}" width="${fixed(boxWidth)}" height="${names.length * lineHeight + 10}" fill="white" stroke="${GRID}"/>`,
     );
     names.forEach((name, k) => {
       const middle = top + 5 + lineHeight * k + lineHeight / 2;
       out.push(
-        `<line x1="${fixed(left + 12)}" y1="${middle}" x2="${fixed(left + 40)}" y2="${middle}" stroke="${rgb(L.series[k].colour)}" stroke-width="2.5"/>`,
+        `<line x1="${fixed(left + 12)}" y1="${middle}" x2="${fixed(left + 40)}" y2="${middle}" stroke="${L.series[k].colour}" stroke-width="2.5"/>`,
       );
-      out.push(`<text x="${fixed(left + 48)}" y="${fixed(middle + fontSize * 0.35)}">${escapeXml(name)}</text>`);
+      out.push(
+        `<text x="${fixed(left + 48)}" y="${fixed(middle + FONT_SIZE * 0.36)}" fill="${TEXT}">${escapeXml(name)}</text>`,
+      );
     });
   }
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PNG: the same SVG, rasterised by resvg.
+
+type ResvgModule = typeof import('@resvg/resvg-js');
+let rasteriser: { resvg: ResvgModule; options: ResvgRenderOptions } | undefined;
+
+/**
+ * Loads resvg and finds the font files on first use, not at import: `import { Model }` then never loads a second
+ * native addon, and SVG plots work even where resvg's binary is missing.
+ */
+function loadRasteriser(): { resvg: ResvgModule; options: ResvgRenderOptions } {
+  if (rasteriser) return rasteriser;
+  let resvg: ResvgModule;
+  try {
+    resvg = require('@resvg/resvg-js') as ResvgModule;
+  } catch (err) {
+    throw new Error(
+      `PNG plots need the package @resvg/resvg-js with its binary for ${process.platform}-${process.arch}, ` +
+        `which did not load (${(err as Error).message}); reinstall dnn-native, or write an .svg file`,
+      { cause: err },
+    );
+  }
+  let fontFiles: string[];
+  try {
+    fontFiles = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => require.resolve(`dejavu-fonts-ttf/ttf/${f}`));
+  } catch (err) {
+    throw new Error(
+      `PNG plots need the package dejavu-fonts-ttf for their text, which was not found (${(err as Error).message}); ` +
+        'reinstall dnn-native, or write an .svg file',
+      { cause: err },
+    );
+  }
+  // No system fonts: the same bytes on every machine, and text even where no font is installed.
+  const options: ResvgRenderOptions = {
+    font: { loadSystemFonts: false, fontFiles, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    fitTo: { mode: 'original' },
+    logLevel: 'off',
+  };
+  rasteriser = { resvg, options };
+  return rasteriser;
+}
+
+/** Renders the plot as PNG bytes (8-bit RGBA): the SVG of costPlotSvg, rasterised. */
+export function costPlotPng(data: PlotData, options: PlotOptions = {}): Buffer {
+  const svg = costPlotSvg(data, options);
+  const { resvg, options: renderOptions } = loadRasteriser();
+  return new resvg.Resvg(svg, renderOptions).render().asPng();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -726,13 +455,10 @@ export function plotCosts(costs: PlotData, options: PlotFileOptions): string {
     throw new TypeError(`options.path must be a non-empty string, got ${describe(path)}`);
   const format = formatFor(path, options.format);
   const content = format === 'png' ? costPlotPng(costs, options) : costPlotSvg(costs, options);
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(temporary, content);
-    fs.renameSync(temporary, path);
+    writeFileAtomic(path, content, { what: 'plot' });
   } catch (err) {
-    fs.rmSync(temporary, { force: true });
-    throw new Error(`cannot write the plot to ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot write the plot to ${path}: ${(err as Error).message}`, { cause: err });
   }
   return path;
 }
