@@ -2,7 +2,8 @@
 # Installs dnn-native as a user would, from the tarball `npm pack` makes (its prepack builds dist/ and
 # prebuilds/linux-x64/), into empty projects; then require()s it and imports it from an .mjs (the package and
 # 'dnn-native/binding'), trains a tiny network with the tutorial's functions and with a Model (fit, and fitAsync in
-# a worker thread), and checks the costs and weights against the same training run from this source tree. Modes:
+# a worker thread) and draws its cost plot as a PNG, and checks the costs and weights against the same training run
+# from this source tree. Modes:
 #   prebuilt     the tarball, installed with --ignore-scripts: the prebuilt binary serves, nothing compiles
 #   source       the tarball without prebuilds/ (deleted from an unpacked copy): the install step compiles the addon
 #   rebuild      the tarball without prebuilds/, installed with --ignore-scripts: loading fails with an error that
@@ -141,6 +142,10 @@ const train = require('./train.cjs');
   const result = train(dnn);
   result.modelAsync = await train.trainAsync(dnn);
   const loaded = require('./check.cjs')('require', result, require('./expected.json'));
+  // the cost plot rasterised by the installed package's own dependencies (resvg and its font)
+  const png = dnn.costPlotPng(result.model.costs);
+  if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error('costPlotPng: not a PNG');
+  console.log(`costPlotPng: a ${png.length}-byte PNG`);
   console.log('LOADED ' + loaded.join(','));
 })().catch((error) => { console.error(error); process.exitCode = 1; });
 EOF
