@@ -1494,6 +1494,15 @@ class Fuzzer {
     const outcome = this.attempt(what, !broken, arena, () => new this.native.Network(options));
     if (!outcome.ok) return;
     this.stats.networks++;
+    // the layout the network keeps is the one networkLayout reports, sized like the buffers it bound
+    const layout = outcome.result.layout;
+    if (JSON.stringify(layout) !== JSON.stringify(this.native.networkLayout(spec.layerDims, spec.capacity)))
+      return this.fail(what, 'network.layout differs from networkLayout(layerDims, capacity)');
+    if (layout.parameterCount !== buffers.params.length || layout.workspaceLength !== buffers.workspace.length)
+      return this.fail(
+        what,
+        `layout sizes ${layout.parameterCount}, ${layout.workspaceLength} differ from the buffers'`,
+      );
     if (this.networks.length >= 6) this.networks.shift();
     this.networks.push({ net: outcome.result, spec, buffers, arena, detached: false });
   }

@@ -1644,9 +1644,10 @@ test('raw Network methods: a non-Network this throws a TypeError, no crash', () 
 
 // The prototype's methods and accessors check the receiver's type tag before unwrapping it: on any object that is
 // not a Network they throw a TypeError (and never read or write another wrapped object's memory).
-test('raw Network accessors: current and step on a non-Network this throw a TypeError', () => {
+test('raw Network accessors: current, layout and step on a non-Network this throw a TypeError', () => {
   const step = Object.getOwnPropertyDescriptor(native.Network.prototype, 'step')!;
   const current = Object.getOwnPropertyDescriptor(native.Network.prototype, 'current')!;
+  const layout = Object.getOwnPropertyDescriptor(native.Network.prototype, 'layout')!;
   const failing: string[] = [];
   for (const [what, self] of [
     ['{}', {}],
@@ -1654,6 +1655,7 @@ test('raw Network accessors: current and step on a non-Network this throw a Type
   ] as const) {
     for (const [name, call] of [
       ['current', () => current.get!.call(self)],
+      ['layout', () => layout.get!.call(self)],
       ['step getter', () => step.get!.call(self)],
       ['step setter', () => step.set!.call(self, 1)],
     ] as const) {
