@@ -6,7 +6,7 @@
 // generated classes (protobufjs), not by hand.
 import fs from 'node:fs';
 import path from 'node:path';
-import { onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
 import { describe } from '../checks';
 import { writeFileAtomic } from '../io';
 import type { FloatArray } from '../matrix';
@@ -43,7 +43,18 @@ const HIDDEN_OPS: Record<HiddenActivation, string> = {
 };
 // native/kernels/activation.hpp: kLeakyReluSlope
 const LEAKY_RELU_ALPHA = 0.01;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
+// onnx.TensorProto.DataType.FLOAT and AttributeProto.AttributeType's INT and FLOAT (fixed by the ONNX standard)
+const FLOAT = 1;
+const ATTRIBUTE_FLOAT = 1;
+const ATTRIBUTE_INT = 2;
+
+// onnx-proto (and protobufjs under it) loads on the first export, not with the library: it costs ~30 ms, which
+// every `require('dnn-native')` and CLI start would pay otherwise.
+let protoModule: typeof onnx | undefined;
+function onnxProto(): typeof onnx {
+  protoModule ??= (require('onnx-proto') as typeof import('onnx-proto')).onnx;
+  return protoModule;
+}
 
 /**
  * The model as an ONNX file (bytes of a ModelProto): input float32 [N, n_x] named `extras.inputName`
@@ -71,7 +82,7 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
     initializers.push(tensor('input_offset', [nx], options.inputScaling.offset));
     initializers.push(tensor('input_scale', [nx], options.inputScaling.scale));
     node('Sub', [current, 'input_offset'], 'input_centred');
-    // Div rather than Mul by a reciprocal: the same rounding as the training side's (x - mean) / std
+    // Div rather than Mul by a reciprocal: the formula as given, without a second rounding of 1 / scale
     node('Div', ['input_centred', 'input_scale'], 'input_scaled');
     current = 'input_scaled';
   }
@@ -82,10 +93,10 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
     const W = parameters[`W${l}`],
       b = parameters[`b${l}`];
     // column-major (n_l, n_{l-1}) in the model, row-major in ONNX: same shape, transposed order
-    const rowMajor = new Float32Array(W.rows * W.cols);
-    for (let i = 0; i < W.rows; i++) for (let j = 0; j < W.cols; j++) rowMajor[i * W.cols + j] = W.data[i + j * W.rows];
     requireFloat32(W.data, `W${l}`);
     requireFloat32(b.data, `b${l}`);
+    const rowMajor = new Float32Array(W.rows * W.cols);
+    for (let i = 0; i < W.rows; i++) for (let j = 0; j < W.cols; j++) rowMajor[i * W.cols + j] = W.data[i + j * W.rows];
     initializers.push(tensor(`W${l}`, [W.rows, W.cols], rowMajor));
     initializers.push(tensor(`b${l}`, [b.rows], b.data));
     // Gemm: Z = A_prev W^T + b, b broadcast over the batch
@@ -123,7 +134,8 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
   if (options.featureNames) metadata.feature_names = JSON.stringify(options.featureNames);
   if (options.classes) metadata.classes = JSON.stringify(options.classes);
 
-  const proto = onnx.ModelProto.create({
+  const { ModelProto } = onnxProto();
+  const proto = ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'dnn-native',
@@ -138,7 +150,7 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
       output: [valueInfo(outputName, nL)],
     },
   });
-  return onnx.ModelProto.encode(proto).finish();
+  return ModelProto.encode(proto).finish();
 }
 
 /** Writes modelToOnnx(model, extras) to `file` atomically (lib/io.ts: a temporary file, then a rename). */
@@ -174,11 +186,11 @@ function valueInfo(name: string, size: number): onnx.IValueInfoProto {
 }
 
 function intAttribute(name: string, i: number): onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INT, i };
+  return { name, type: ATTRIBUTE_INT, i };
 }
 
 function floatAttribute(name: string, f: number): onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f };
+  return { name, type: ATTRIBUTE_FLOAT, f };
 }
 
 let version: string | undefined;
