@@ -94,6 +94,15 @@ shapes.forEach(({ name, options }, i) => {
   });
 });
 
+test('an MNIST-sized float64 network (784-64-32-10, softmax): float32 sums over 784 inputs stay within 1e-5', async () => {
+  const model = new Model({ layerDims: [784, 64, 32, 10], output: 'softmax', seed: 21, init: 'he' });
+  // pixel-like inputs in [0, 1]; larger weights in the last layer so the probabilities spread out
+  const X = new RandomState(22).rand(784, 40);
+  const W3 = model.parameters.W3;
+  for (let i = 0; i < W3.data.length; i++) W3.data[i] *= 6;
+  await assertMatchesPredictProba(model, X);
+});
+
 test('leaky relu keeps slope 0.01 for negative inputs (a one-unit hidden layer read through a sigmoid)', async () => {
   const model = new Model({ layerDims: [1, 1, 1], hiddenActivation: 'leakyRelu' as HiddenActivation, seed: 1 });
   // W1 = 1, b1 = 0, W2 = 50, b2 = 0: probability = sigmoid(50 · leaky(x))
