@@ -248,14 +248,20 @@ test('saveOnnx writes the file atomically and onnxruntime loads it from the path
   const session = await ort.InferenceSession.create(file);
   const result = await session.run({ features: new ort.Tensor('float32', Float32Array.from(X.data), [X.cols, 3]) });
   assertArrayClose(result.probabilities.data as Float32Array, model.predictProba(X).data, 0, 'p', 1e-5);
-  assert.equal(
-    fs.readdirSync(tmp).filter((f) => f !== 'model.onnx'),
-    [],
-  );
+  assert.equal(fs.readdirSync(tmp), ['model.onnx']);
   assert.throws(
     () => saveOnnx(model, ''),
     (e: unknown) => e instanceof TypeError && /file must be/.test(`${e}`),
   );
+  // the CLI passes the model file it read: writing the export over it is refused and leaves it as it was
+  const modelFile = path.join(tmp, 'm.dnn');
+  model.save(modelFile);
+  const before = fs.readFileSync(modelFile);
+  assert.throws(
+    () => saveOnnx(model, modelFile, {}, [modelFile]),
+    /refusing to overwrite .*m\.dnn, which this command reads/,
+  );
+  assert.ok(fs.readFileSync(modelFile).equals(before));
 });
 
 test('invalid arguments: a TypeError or RangeError naming the argument', () => {

@@ -153,11 +153,14 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
   return ModelProto.encode(proto).finish();
 }
 
-/** Writes modelToOnnx(model, extras) to `file` atomically (lib/io.ts: a temporary file, then a rename). */
-export function saveOnnx(model: Model, file: string, extras: OnnxExtras = {}): void {
+/**
+ * Writes modelToOnnx(model, extras) to `file` atomically (lib/io.ts: a temporary file, then a rename);
+ * `inputs` lists files the caller read (the model file) that must not be written over.
+ */
+export function saveOnnx(model: Model, file: string, extras: OnnxExtras = {}, inputs: readonly string[] = []): void {
   if (typeof file !== 'string' || file.length === 0)
     throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-  writeFileAtomic(file, modelToOnnx(model, extras), { what: 'ONNX model' });
+  writeFileAtomic(file, modelToOnnx(model, extras), { what: 'ONNX model', inputs });
 }
 
 /** A float64 model's parameters can exceed float32's range; the file would then compute with infinities. */
