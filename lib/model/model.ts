@@ -171,17 +171,13 @@ export class Model {
     this.params.set(values);
   }
 
+  /** { W1, b1, ... } as Matrix views of a parameter-shaped buffer, where the native layout puts each. */
   private parameterViews(buffer: FloatArray): Parameters {
     const out: Parameters = {};
-    let offset = 0;
-    for (let l = 1; l < this.layerDims.length; l++) {
-      const n = this.layerDims[l],
-        nPrev = this.layerDims[l - 1];
-      out[`W${l}`] = new Matrix(n, nPrev, buffer.subarray(offset, offset + n * nPrev));
-      offset += n * nPrev;
-      out[`b${l}`] = new Matrix(n, 1, buffer.subarray(offset, offset + n));
-      offset += n;
-    }
+    native.networkLayout(this.layerDims, 1).parameters.forEach(({ W, b }, i) => {
+      out[`W${i + 1}`] = new Matrix(W.rows, W.cols, buffer.subarray(W.offset, W.offset + W.length));
+      out[`b${i + 1}`] = new Matrix(b.rows, b.cols, buffer.subarray(b.offset, b.offset + b.length));
+    });
     return out;
   }
 
@@ -190,15 +186,15 @@ export class Model {
     if (this.busy) throw new Error(`${what}: the model is training (fitAsync); wait for it to finish or abort it`);
   }
 
-  /** The network bound to buffers for at least `columns` examples per pass (reallocated only to grow). */
-  /** @internal */
+  /** @internal the network bound to buffers for at least `columns` examples per pass (reallocated only to grow) */
   networkFor(columns: number): InstanceType<typeof native.Network> {
     if (this.network === null || columns > this.capacity) {
       if (this.network !== null) this.adamStep = this.network.step;
       this.capacity = Math.max(columns, this.capacity);
       const dropout = usesDropout(this.config);
-      const workspaceLength = native.workspaceLength(this.layerDims, this.capacity);
-      const maskLength = dropout ? native.maskLength(this.layerDims, this.capacity) : 0;
+      const layout = native.networkLayout(this.layerDims, this.capacity);
+      const workspaceLength = layout.workspaceLength;
+      const maskLength = dropout ? layout.maskLength : 0;
       const scratch = allocate(this.dtype, workspaceLength + maskLength, `a workspace for batches of ${this.capacity}`);
       this.workspace = scratch.subarray(0, workspaceLength);
       this.masks = dropout ? scratch.subarray(workspaceLength) : null;
@@ -318,9 +314,7 @@ export class Model {
     const network = this.networkFor(this.capacity > 0 ? this.capacity : Math.min(X.cols, DEFAULT_PREDICT_CAPACITY));
     const n0 = this.inputSize,
       nL = this.outputSize;
-    // The last layer's activations sit after A_1 .. A_{L-1} in the workspace (native/kernels/network.hpp).
-    let outputOffset = 0;
-    for (let l = 1; l < this.numLayers; l++) outputOffset += this.layerDims[l] * this.capacity;
+    const outputOffset = network.layout.output.offset;
     const workspace = this.workspace as FloatArray;
     for (let start = 0; start < X.cols; start += this.capacity) {
       const columns = Math.min(this.capacity, X.cols - start);
