@@ -9,7 +9,7 @@ import native, { type ActivationCode } from '../native';
 import { freshSeed, type InitScheme, requireInit, requireSeed } from '../random';
 
 export type HiddenActivation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
-export type OutputActivation = 'sigmoid' | 'softmax';
+export type OutputActivation = 'sigmoid' | 'softmax' | 'linear';
 export type OptimizerName = 'gd' | 'momentum' | 'adam';
 
 export interface ModelOptions {
@@ -23,7 +23,7 @@ export interface ModelOptions {
   seed?: number;
   /** hidden layers' activation, one for all or one per hidden layer (default 'relu'; leaky relu's slope is 0.01) */
   hiddenActivation?: HiddenActivation | readonly HiddenActivation[];
-  /** 'sigmoid' with binary cross-entropy (default; labels 0/1) or 'softmax' with categorical cross-entropy (classes) */
+  /** 'sigmoid' with binary cross-entropy (default; labels 0/1), 'softmax' with categorical cross-entropy (classes), or 'linear' with half the mean squared error (regression) */
   output?: OutputActivation;
   /** 'gd' (plain gradient descent, default), 'momentum' or 'adam', as the course defines them */
   optimizer?: OptimizerName;
@@ -147,7 +147,7 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
 // Checks
 
 const HIDDEN: readonly HiddenActivation[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid'];
-const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax'];
+const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax', 'linear'];
 const OPTIMIZERS: readonly OptimizerName[] = ['gd', 'momentum', 'adam'];
 const INITS: readonly InitScheme[] = ['he', 'lecun', 'small'];
 const DTYPES: readonly DType[] = ['float64', 'float32'];
@@ -319,7 +319,7 @@ export const OPTIONS = {
   },
   output: {
     scope: 'model',
-    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy) or softmax (classes, categorical cross-entropy)',
+    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy), softmax (classes, categorical cross-entropy) or linear (regression, squared error)',
     default: 'sigmoid',
     check: (value, name, settings) => {
       const output = oneOf(OUTPUTS)(value, name);
@@ -655,6 +655,7 @@ export const ACTIVATION_CODES: Record<HiddenActivation | OutputActivation, Activ
   tanh: native.Activation.tanh,
   sigmoid: native.Activation.sigmoid,
   softmax: native.Activation.softmax,
+  linear: native.Activation.linear,
 } as const;
 
 export const OPTIMIZER_CODES: Record<OptimizerName, 0 | 1 | 2> = {

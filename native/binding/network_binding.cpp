@@ -167,8 +167,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     for (int l = 0; l + 1 < L; ++l)
       if (activations_[l] == Activation::Softmax)
         args.range_error("activations[" + std::to_string(l) + "]: softmax is only for the output layer");
-    if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax)
-      args.range_error("the output layer's activation must be sigmoid (2) or softmax (5)");
+    if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax &&
+        activations_.back() != Activation::Linear)
+      args.range_error("the output layer's activation must be sigmoid (2), softmax (5) or linear (0)");
     if (activations_.back() == Activation::Softmax && dims_.back() < 2)
       args.range_error("activations: a softmax output needs at least 2 units (classes), but layerDims ends in " +
                        std::to_string(dims_.back()));

@@ -92,9 +92,12 @@ double network_cost(const NetworkView<T>& net, const T* Y, int m, bool with_pena
   const NetworkLayout& layout = *net.layout;
   const int L = layout.num_layers;
   const T* logits = net.workspace + layout.logits;
-  const double cross_entropy = net.activations[L - 1] == Activation::Softmax
-                                   ? categorical_cross_entropy_from_logits(logits, Y, layout.dims[L], m)
-                                   : binary_cross_entropy_from_logits(logits, Y, layout.dims[L], m);
+  const Activation output = net.activations[L - 1];
+  // a linear output (regression) has AL = Z_L and half the mean squared error, whose gradient is the same AL - Y
+  const double cross_entropy =
+      output == Activation::Softmax  ? categorical_cross_entropy_from_logits(logits, Y, layout.dims[L], m)
+      : output == Activation::Linear ? half_squared_error(logits, Y, layout.dims[L], m)
+                                     : binary_cross_entropy_from_logits(logits, Y, layout.dims[L], m);
   if (!with_penalty || net.l2 == 0.0) return cross_entropy;
   double squares = 0.0;
   for (int l = 1; l <= L; ++l)

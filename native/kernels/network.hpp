@@ -2,8 +2,9 @@
 // JavaScript runs forward, cost, backward and update, with nothing allocated.
 //
 // Layer l = 1..L has n_l = dims[l] units; n_0 = dims[0] is the input size. Hidden layers use their activation;
-// the output layer is sigmoid with binary cross-entropy or softmax with categorical cross-entropy, and its
-// backward is fused: dZ_L = AL - Y. Every matrix is column-major.
+// the output layer is sigmoid with binary cross-entropy, softmax with categorical cross-entropy, or linear with
+// half the mean squared error (regression), and its backward is fused: dZ_L = AL - Y for all three. Every matrix
+// is column-major.
 //
 // params (and next_params): for l = 1..L in order, W_l (n_l, n_{l-1}) then b_l (n_l, 1), back to back.
 // grads, velocity, squares: the same layout.
@@ -55,7 +56,7 @@ template <typename T>
 struct NetworkView {
   explicit NetworkView(const NetworkLayout& network_layout) : layout(&network_layout) {}
   const NetworkLayout* layout;              // shapes and offsets, from network_layout
-  const Activation* activations = nullptr;  // L activations; the last is Sigmoid or Softmax
+  const Activation* activations = nullptr;  // L activations; the last is Sigmoid, Softmax or Linear
   T* params = nullptr;                      // current parameters
   T* next_params = nullptr;                 // where a step writes the updated parameters (null: in place)
   T* grads = nullptr;
