@@ -28,6 +28,7 @@ import {
   OPTIMIZER_CODES,
   usesDropout,
 } from './options';
+import { EarlyStopping, gatherColumns, splitValidation } from './validation';
 
 export type { FitResult } from './fit';
 export { NonFiniteCostError } from './fit';
@@ -360,14 +361,54 @@ export class Model {
     this.requireIdle('fit');
     const settings = normaliseFitOptions(options, this.config);
     const targets = this.targets(X, Y);
-    const plan = planFit(settings, X.cols);
-    const inputs = this.scaledInputs(X);
+    if (settings.validationSplit === undefined) {
+      if ((options as FitOptions).earlyStopping === true)
+        throw Object.assign(new TypeError('options.earlyStopping needs options.validationSplit (the data to watch)'), {
+          option: 'earlyStopping',
+          subject: 'options.earlyStopping',
+        });
+      const plan = planFit(settings, X.cols);
+      return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, hooks));
+    }
+    // Hold out a seeded, stratified validation set; watch its cost after every recorded cost.
+    const split = splitValidation(X.cols, settings.validationSplit, settings.seed, this.classIndices(targets));
+    const trainX = gatherColumns(X, split.train),
+      trainY = gatherColumns(targets, split.train);
+    const validX = gatherColumns(X, split.validation),
+      validY = gatherColumns(targets, split.validation);
+    const plan = planFit(settings, trainX.cols);
+    const stopping = settings.earlyStopping ? new EarlyStopping(settings.patience, 0, this.currentParameters()) : null;
+    const afterEpoch = (epoch: number) => {
+      const { cost, accuracy, r2 } = this.evaluateTargets(validX, validY);
+      const stop = stopping?.update(epoch, cost, this.currentParameters()) ?? false;
+      return { cost, metric: r2 ?? accuracy, stop };
+    };
+    const result = this.whileTraining(() =>
+      runFit(this, this.scaledInputs(trainX), trainY, plan, { ...hooks, afterEpoch }),
+    );
+    if (stopping !== null && stopping.bestEpoch >= 0) {
+      this.params.set(stopping.bestParameters);
+      result.bestEpoch = stopping.bestEpoch;
+    }
+    return result;
+  }
+
+  private whileTraining<T>(run: () => T): T {
     this.busy = true;
     try {
-      return runFit(this, inputs, targets, plan, hooks);
+      return run();
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The class of each example of a label matrix (for stratified splits); undefined for regression. */
+  private classIndices(targets: Matrix): Uint32Array | undefined {
+    if (this.output === 'linear') return undefined;
+    const nL = targets.rows,
+      out = new Uint32Array(targets.cols);
+    for (let j = 0; j < targets.cols; j++) out[j] = nL === 1 ? targets.data[j] : argmax(targets.data, j * nL, nL);
+    return out;
   }
 
   /** Forward passes over X in chunks of the workspace's capacity; calls visit(chunkStart, chunkColumns, AL view, network). */
@@ -410,12 +451,12 @@ export class Model {
   predictProba(X: Matrix): Matrix {
     if (this.output === 'linear')
       throw new TypeError('predictProba: a regression model (linear output) has no probabilities; use predict');
-    return this.outputs(X, 'predictProba');
+    this.requireIdle('predictProba');
+    return this.outputs(X);
   }
 
-  /** The output layer's values for X, in the targets' units for regression. */
-  private outputs(X: Matrix, what: string): Matrix {
-    this.requireIdle(what);
+  /** The output layer's values for X, in the targets' units for regression (callers check the model is idle). */
+  private outputs(X: Matrix): Matrix {
     this.checkInputs(X);
     this.requireFiniteInputs(X);
     const out = Matrix.zeros(this.outputSize, X.cols, this.dtype);
@@ -430,7 +471,10 @@ export class Model {
    * predict); for softmax (1, m) class indices, the most probable class of each example.
    */
   predict(X: Matrix): Matrix {
-    if (this.output === 'linear') return this.outputs(X, 'predict');
+    if (this.output === 'linear') {
+      this.requireIdle('predict');
+      return this.outputs(X);
+    }
     const probabilities = this.predictProba(X);
     const p = probabilities.data;
     if (this.output === 'sigmoid') {
@@ -449,7 +493,11 @@ export class Model {
    */
   evaluate(X: Matrix, Y: Labels): Evaluation {
     this.requireIdle('evaluate');
-    const targets = this.targets(X, Y);
+    return this.evaluateTargets(X, this.targets(X, Y));
+  }
+
+  /** evaluate() on a label matrix as targets() makes it (also used for validation while training). */
+  private evaluateTargets(X: Matrix, targets: Matrix): Evaluation {
     this.requireFiniteInputs(X);
     if (this.output === 'linear') return this.evaluateRegression(X, targets);
     const nL = this.outputSize,
@@ -470,7 +518,7 @@ export class Model {
 
   /** R² and RMSE of the predictions against (standardised) targets, reported in the targets' own units. */
   private evaluateRegression(X: Matrix, targets: Matrix): Evaluation {
-    const predicted = this.outputs(X, 'evaluate').data;
+    const predicted = this.outputs(X).data;
     const t = this.meta.targetScaling ?? { offset: 0, scale: 1 };
     const y = targets.data;
     let mean = 0;

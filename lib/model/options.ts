@@ -70,6 +70,9 @@ export interface Progress {
   elapsedMs: number;
   /** set on the report at the end of each mini-batch epoch: that epoch's example-weighted mean cost (the recorded cost) */
   epochCost?: number;
+  /** with validationSplit, on the reports of recorded costs: the validation cost and metric (accuracy, or r2) */
+  validationCost?: number;
+  validationMetric?: number;
 }
 
 export interface FitOptions {
@@ -97,6 +100,12 @@ export interface FitOptions {
   progressEvery?: number;
   /** write checkpoints while training, and optionally resume from one: { path, every, resume } */
   checkpoint?: CheckpointOptions;
+  /** hold out this fraction of the examples (seeded by `seed`, stratified by class for classifiers) and report the validation cost and metric at every recorded cost (default: none) */
+  validationSplit?: number;
+  /** with validationSplit: stop after `patience` recorded costs without a better validation cost, keeping the best parameters (default true when validationSplit is given) */
+  earlyStopping?: boolean;
+  /** recorded costs (epochs) without improvement before early stopping (default 10) */
+  patience?: number;
 }
 
 /** Where and how often fit() writes a checkpoint, and whether it continues from one (lib/model/checkpoint.ts). */
@@ -447,6 +456,27 @@ export const OPTIONS = {
     doc: 'also report progress every n steps',
     check: (value, name) => requireDimension(value, name),
   },
+  validationSplit: {
+    scope: 'fit',
+    doc: 'hold out this fraction of the examples for validation (stratified by class), reported every epoch',
+    defaultText: 'none',
+    check: fraction('(', ')'),
+    flag: { name: 'validation-split', value: 'fraction', parse: numberText },
+  },
+  earlyStopping: {
+    scope: 'fit',
+    doc: 'with a validation split: stop when the validation cost has not improved for --patience epochs, keeping the best model',
+    defaultText: 'on with a validation split',
+    check: boolean,
+    flag: { name: 'early-stopping', value: '', parse: wordText },
+  },
+  patience: {
+    scope: 'fit',
+    doc: 'epochs without a better validation cost before early stopping',
+    default: 10,
+    check: (value, name) => requireDimension(value, name),
+    flag: { name: 'patience', value: 'n', parse: integerText },
+  },
   checkpoint: {
     scope: 'fit',
     doc: 'write { path } every { every } epochs (full batch: iterations) atomically; { resume: true } continues from it',
@@ -613,6 +643,9 @@ export interface FitSettings {
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
   checkpoint?: Required<CheckpointOptions>;
+  validationSplit?: number;
+  earlyStopping: boolean;
+  patience: number;
 }
 
 /** Checks fit options (refusing unknown keys) against a model whose optimizer sets the default learning rate. */
@@ -637,6 +670,9 @@ export function normaliseFitOptions(
     onProgress: s.onProgress as FitSettings['onProgress'],
     progressEvery: s.progressEvery as number | undefined,
     checkpoint: s.checkpoint as FitSettings['checkpoint'],
+    validationSplit: s.validationSplit as number | undefined,
+    earlyStopping: (s.earlyStopping as boolean | undefined) ?? s.validationSplit !== undefined,
+    patience: s.patience as number,
   };
 }
 
