@@ -12,9 +12,20 @@ export {
   mnistDataDir,
   oneHot,
 } from './data/mnist';
+export {
+  Classifier,
+  type EstimatorFitOptions,
+  type EstimatorOptions,
+  type Label,
+  Regressor,
+  type Rows,
+} from './estimators/estimator';
+export type { InputScaling, ScalingKind } from './estimators/preprocessing';
 export { type DType, type FloatArray, Matrix } from './matrix';
 export { type GradientCheckOptions, gradientCheck } from './model/gradient-check';
+export type { ModelMetadata, TargetScaling, Task } from './model/metadata';
 export {
+  type Evaluation,
   type FitAsyncOptions,
   type FitOptions,
   type FitResult,

@@ -65,12 +65,18 @@ test('early stopping stops after `patience` epochs without improvement and keeps
   assertClose(kept.cost, costs[best], 1e-12, 'the model holds the best epoch parameters');
 });
 
-test('earlyStopping without a validation split is refused', () => {
-  const { X, Y } = noisy(20, 1);
-  assert.throws(
-    () => new Model({ layerDims: [5, 1], seed: 1 }).fit(X, Y, { earlyStopping: true }),
-    /options.earlyStopping needs options.validationSplit/,
+test('earlyStopping without a validation split stops when the training cost stops improving by 1e-4', () => {
+  const { X, Y } = noisy(60, 1);
+  const model = new Model({ layerDims: [5, 1], seed: 1, optimizer: 'adam' });
+  const result = model.fit(X, Y, { earlyStopping: true, patience: 3, epochs: 2000, batchSize: 20, learningRate: 0.05 });
+  assert.ok(result.stoppedEarly && result.epochs < 2000, `stopped at ${result.epochs}`);
+  const costs = result.costs;
+  const best = Math.min(...costs.slice(0, -3));
+  assert.ok(
+    costs.slice(-3).every((c) => c > best - 1e-4),
+    'the last 3 epochs did not improve by 1e-4',
   );
+  assert.is(result.validationCosts, undefined);
 });
 
 test.run();

@@ -78,7 +78,7 @@ export function chooseTask(task: string | undefined, labelKind: LabelKind): Task
 }
 
 /** IDX files start with two zero bytes; gzip-compressed IDX files are named *.gz. Anything else is read as CSV. */
-function sniffKind(file: string): 'csv' | 'idx' {
+export function sniffKind(file: string): 'csv' | 'idx' {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -99,7 +99,7 @@ function sniffKind(file: string): 'csv' | 'idx' {
 }
 
 /** 1-based column number or header name, as the CLI takes it, to loadCsv's 0-based index or name. */
-function csvLabelColumn(value: string | undefined): string | number | undefined {
+export function csvLabelColumn(value: string | undefined): string | number | undefined {
   if (value === undefined) return undefined;
   if (/^-?\d+$/.test(value.trim())) {
     const number = Number(value);

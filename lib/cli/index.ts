@@ -5,10 +5,11 @@
 // the messages name the file, the flag or the shapes involved. The training flags come from the options table.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MnistSplit } from '../data/mnist';
 import { writeFileAtomic } from '../io';
 import type { Matrix } from '../matrix';
+import { saveOnnx, storedExtras } from '../model/onnx';
 import { root as packageRoot } from '../native';
 import {
   type DataOptions,
@@ -21,7 +22,8 @@ import {
   UsageError,
 } from './data';
 import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
-import { formatCount, formatPercent } from './progress';
+import { formatCount, formatPercent, perClassAccuracy } from './progress';
+import { evaluateTabular, predictTabular } from './tabular';
 import { type TrainOptions, trainCommand } from './train';
 
 interface PredictOptions extends DataOptions {
@@ -32,6 +34,19 @@ interface PredictOptions extends DataOptions {
 
 function predictCommand(options: PredictOptions): void {
   const model = loadModel(options.model);
+  if (options.output !== undefined) requireWritableFolder(options.output, '--output');
+  if (model.metadata.task !== null) {
+    // a model trained on rows knows its classes: predictions come back as the labels it was given
+    const lines = predictTabular(
+      model,
+      options.model,
+      options.data,
+      options.labelColumn,
+      options.allProbabilities === true,
+    );
+    writePredictions(options, lines);
+    return;
+  }
   const softmax = model.output === 'softmax';
   if (options.allProbabilities && !softmax)
     throw new UsageError(
@@ -65,6 +80,11 @@ function predictCommand(options: PredictOptions): void {
       lines.push(row.join(','));
     }
   }
+  writePredictions(options, lines);
+}
+
+/** The predictions (a header line, then one line per example) to stdout or, atomically, to --output. */
+function writePredictions(options: PredictOptions, lines: string[]): void {
   const text = `${lines.join('\n')}\n`;
   if (options.output === undefined) {
     process.stdout.write(text);
@@ -75,7 +95,7 @@ function predictCommand(options: PredictOptions): void {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  process.stdout.write(`wrote ${formatCount(examples.X.cols)} predictions to ${options.output}\n`);
+  process.stdout.write(`wrote ${formatCount(lines.length - 1)} predictions to ${options.output}\n`);
 }
 
 /** Enough digits to tell the probability apart from its neighbours in the model's dtype, without float noise. */
@@ -89,6 +109,11 @@ interface EvaluateOptions extends DataOptions {
 
 function evaluateCommand(options: EvaluateOptions): void {
   const model = loadModel(options.model);
+  if (model.metadata.task !== null) {
+    for (const line of evaluateTabular(model, options.model, options.data, options.labelColumn))
+      process.stdout.write(`${line}\n`);
+    return;
+  }
   const examples = loadExamples(options, model.dtype, true, 'test', labelKindOf(model));
   requireModelFits(model, options.model, examples, true);
   const Y = examples.Y as Matrix;
@@ -102,21 +127,13 @@ function evaluateCommand(options: EvaluateOptions): void {
     `accuracy ${formatPercent(accuracy)} (${formatCount(Math.round(accuracy * m))} of ${formatCount(m)} correct)\n`,
   );
   if (model.output === 'softmax')
-    process.stdout.write(`${perClassAccuracy(model.predict(examples.X), Y, model.outputSize)}\n`);
-}
-
-/** "accuracy per class: 0: 98.1% (of 52)  1: ..." over the classes present in the labels. */
-function perClassAccuracy(predicted: Matrix, Y: Matrix, classes: number): string {
-  const total = new Array<number>(classes).fill(0),
-    right = new Array<number>(classes).fill(0);
-  for (let j = 0; j < Y.cols; j++) {
-    total[Y.data[j]]++;
-    if (predicted.data[j] === Y.data[j]) right[Y.data[j]]++;
-  }
-  const parts: string[] = [];
-  for (let k = 0; k < classes; k++)
-    if (total[k] > 0) parts.push(`${k}: ${((right[k] / total[k]) * 100).toFixed(1)}% (of ${formatCount(total[k])})`);
-  return `accuracy per class: ${parts.join('  ')}`;
+    process.stdout.write(
+      `${perClassAccuracy(
+        model.predict(examples.X).data,
+        Y.data,
+        Array.from({ length: model.outputSize }, (_, k) => k),
+      )}\n`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -134,6 +151,7 @@ const LIMIT_HELP = 'use only the first n examples';
 const LABELS_HELP =
   'IDX data: the IDX file of labels, one per example: 0 or 1 for a binary model, classes 0..k-1 for a softmax model (or digits mapped by --task)';
 const TASK_HELP =
+  'CSV: "classification" or "regression" (default: regression when the labels are numbers that are not all whole). ' +
   'MNIST or IDX digit labels: "digits" (the 10 digits as classes, softmax), "even-odd" (even = 1) or "digits:1,3,5" ' +
   '(the listed digits = 1) (default for MNIST: "digits" with a softmax model, "even-odd" with a binary one)';
 const LABEL_COLUMN_HELP =
@@ -167,6 +185,22 @@ export function buildProgram(): Command {
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
     .requiredOption('-o, --output <file>', 'where to save the trained model (written atomically)')
     .option('--plot <file>', 'also save the cost curve as an image (.png or .svg)')
+    .option(
+      '--hidden <sizes>',
+      'CSV: hidden layer sizes only, e.g. 64,32 (input and output sizes come from the data) (default: 100)',
+      (text: string) => {
+        if (!/^\d+(,\d+)*$/.test(text.trim()))
+          throw new InvalidArgumentError('expected sizes separated by commas, e.g. 64,32.');
+        return text.split(',').map(Number);
+      },
+    )
+    .addOption(
+      new Option(
+        '--scaling <kind>',
+        'CSV: input scaling learnt from the training rows and kept in the model (default: standardize)',
+      ).choices(['standardize', 'minmax', 'none']),
+    )
+    .option('--no-standardize', 'CSV: train on the features as they are (the same as --scaling none)')
     .helpOption('-h, --help', 'show this help')
     .action((options: TrainOptions) => {
       trainCommand(options, (line) => process.stdout.write(`${line}\n`));
@@ -213,6 +247,26 @@ export function buildProgram(): Command {
     .option('--limit <n>', LIMIT_HELP, positiveInteger)
     .helpOption('-h, --help', 'show this help')
     .action((options: EvaluateOptions) => evaluateCommand(options));
+
+  program
+    .command('export')
+    .description(
+      'write a saved model in another format: ONNX (its input scaling, layers and output as standard operators, float32)',
+    )
+    .requiredOption('-m, --model <file>', 'a model saved by dnn-native train')
+    .addOption(new Option('--format <format>', 'the format').choices(['onnx']).default('onnx'))
+    .requiredOption('-o, --output <file>', 'where to write it (atomically)')
+    .helpOption('-h, --help', 'show this help')
+    .action((options: { model: string; output: string }) => {
+      const model = loadModel(options.model);
+      requireWritableFolder(options.output, '--output');
+      try {
+        saveOnnx(model, options.output, storedExtras(model), [options.model]);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      process.stdout.write(`wrote ${options.output} (ONNX, input "features" of ${model.inputSize} values per row)\n`);
+    });
 
   return program;
 }

@@ -1,10 +1,11 @@
-// The training display shared by the dnn-native command (lib/cli.ts) and the main job (lib/main.ts): model.fit with
+// The training display shared by the dnn-native command and the main job (lib/cli/): a fit with
 // a progress bar on a terminal and one line per epoch (or per recorded cost, full batch) everywhere, plus the number
 // formats both print.
 import cliProgress from 'cli-progress';
 import type { Matrix } from '../matrix';
 import { usesMiniBatches } from '../model/fit';
 import type { FitOptions, FitResult, Labels, Model, Progress } from '../model/model';
+import type { HiddenActivation, ModelConfig, OutputActivation } from '../model/options';
 
 export interface TrainingDisplayOptions {
   /** Where the per-epoch lines go (default: stdout). */
@@ -24,11 +25,35 @@ export function fitWithProgress(
   options: Omit<FitOptions, 'onProgress' | 'progressEvery'>,
   display: TrainingDisplayOptions = {},
 ): FitResult {
+  const shape = {
+    miniBatch: usesMiniBatches(options.batchSize, X.cols),
+    costEvery: options.costEvery ?? 100,
+    regression: model.output === 'linear',
+  };
+  return trainWithProgress((hooks) => model.fit(X, Y, { ...options, ...hooks }), shape, display);
+}
+
+/** What the display needs to know of a training run. */
+export interface TrainingShape {
+  miniBatch: boolean;
+  costEvery: number;
+  /** the validation metric is r2 rather than accuracy */
+  regression: boolean;
+}
+
+/** Runs `train` (any fit that takes onProgress and progressEvery) with the progress display. */
+export function trainWithProgress(
+  train: (hooks: { onProgress: (p: Progress) => void; progressEvery: number }) => FitResult,
+  shape: TrainingShape,
+  display: TrainingDisplayOptions = {},
+): FitResult {
   const log = display.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const showBar = display.bar ?? (process.stdout.isTTY === true && process.stderr.isTTY === true);
-  const m = X.cols;
-  const miniBatch = usesMiniBatches(options.batchSize, m);
-  const costEvery = options.costEvery ?? 100;
+  const { miniBatch, costEvery } = shape;
+  const validation = (p: Progress) =>
+    p.validationCost === undefined
+      ? ''
+      : `  validation cost ${p.validationCost.toFixed(6)}  ${shape.regression ? `r2 ${p.validationMetric?.toFixed(4)}` : `accuracy ${formatPercent(p.validationMetric ?? Number.NaN)}`}`;
   // One bar per stretch between two printed lines: cli-progress saves the cursor when a bar starts and restores it
   // when it stops, so a line printed under a running bar would be overwritten. Stopping clears the bar's line.
   let bar: cliProgress.SingleBar | null = null;
@@ -60,14 +85,18 @@ export function fitWithProgress(
         // the end of an epoch: fit's own recorded cost for it
         epochsLogged++;
         lastEpochCost = p.epochCost;
-        printLine(`epoch ${pad(epochsLogged, p.epochs)}/${p.epochs}  cost ${p.epochCost.toFixed(6)}  ${seconds}`);
+        printLine(
+          `epoch ${pad(epochsLogged, p.epochs)}/${p.epochs}  cost ${p.epochCost.toFixed(6)}${validation(p)}  ${seconds}`,
+        );
         epochCostSum = 0;
         epochExamples = 0;
       }
     } else {
       const iteration = p.iteration - 1; // the step whose cost this is, as the tutorial's "Cost after iteration i"
       if (iteration % costEvery === 0 || p.iteration === p.totalIterations)
-        printLine(`iteration ${pad(iteration, p.totalIterations - 1)}  cost ${p.cost.toFixed(6)}  ${seconds}`);
+        printLine(
+          `iteration ${pad(iteration, p.totalIterations - 1)}  cost ${p.cost.toFixed(6)}${validation(p)}  ${seconds}`,
+        );
     }
     if (showBar && p.iteration < p.totalIterations) {
       if (bar === null) {
@@ -77,7 +106,7 @@ export function fitWithProgress(
     }
   };
   try {
-    return model.fit(X, Y, { ...options, onProgress, progressEvery: 1 });
+    return train({ onProgress, progressEvery: 1 });
   } finally {
     (bar as cliProgress.SingleBar | null)?.stop(); // (assigned in the callback, which TypeScript does not follow)
   }
@@ -118,4 +147,50 @@ export function formatCount(value: number): string {
 
 export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;
+}
+
+/** "adam (beta1 0.9, ...), learning rate 0.001 / (1 + 0.5·epoch), L2 0.01, dropout keep 0.8": the training settings. */
+export function describeOptimizer(
+  config: ModelConfig,
+  fit: { learningRate: number; decayRate: number; decayEvery: number },
+): string {
+  const optimizer =
+    config.optimizer === 'gd'
+      ? 'gradient descent'
+      : config.optimizer === 'momentum'
+        ? `momentum (beta ${config.beta1})`
+        : `adam (beta1 ${config.beta1}, beta2 ${config.beta2}, epsilon ${config.epsilon})`;
+  const parts = [optimizer];
+  const step = fit.decayEvery === 1 ? 'epoch' : `floor(epoch / ${fit.decayEvery})`;
+  parts.push(`learning rate ${fit.learningRate}${fit.decayRate > 0 ? ` / (1 + ${fit.decayRate}·${step})` : ''}`);
+  if (config.l2 > 0) parts.push(`L2 ${config.l2}`);
+  if (config.keepProb.some((k) => k < 1)) parts.push(`dropout keep ${config.keepProb.join(',')}`);
+  return parts.join(', ');
+}
+
+/** "tanh, leakyRelu hidden layers, softmax output" */
+export function describeActivations(hidden: HiddenActivation[], output: OutputActivation): string {
+  if (hidden.length === 0) return `${output} output`;
+  const kinds = hidden.every((h) => h === hidden[0]) ? hidden[0] : hidden.join(', ');
+  return `${kinds} hidden ${hidden.length === 1 ? 'layer' : 'layers'}, ${output} output`;
+}
+
+/** "accuracy per class: 0: 98.1% (of 52)  1: ..." over the classes present; `actual` and `predicted` hold class indices. */
+export function perClassAccuracy(
+  predicted: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  classes: readonly unknown[],
+): string {
+  const total = new Array<number>(classes.length).fill(0),
+    right = new Array<number>(classes.length).fill(0);
+  for (let j = 0; j < actual.length; j++) {
+    total[actual[j]]++;
+    if (predicted[j] === actual[j]) right[actual[j]]++;
+  }
+  const parts: string[] = [];
+  classes.forEach((label, k) => {
+    if (total[k] > 0)
+      parts.push(`${label}: ${((right[k] / total[k]) * 100).toFixed(1)}% (of ${formatCount(total[k])})`);
+  });
+  return `accuracy per class: ${parts.join('  ')}`;
 }

@@ -7,8 +7,6 @@ import { type FitResult, planFit, usesMiniBatches } from '../model/fit';
 import { Model } from '../model/model';
 import {
   type FitOptions,
-  type HiddenActivation,
-  type ModelConfig,
   normaliseAsyncOptions,
   normaliseFitOptions,
   normaliseModelOptions,
@@ -16,9 +14,18 @@ import {
 } from '../model/options';
 import { plotCosts } from '../model/plot';
 import native from '../native';
-import { type DataOptions, type Examples, labelKindOf, loadExamples, requireWritableFolder, UsageError } from './data';
+import {
+  type DataOptions,
+  type Examples,
+  labelKindOf,
+  loadExamples,
+  requireWritableFolder,
+  sniffKind,
+  UsageError,
+} from './data';
 import { asFlagError, fitOptionsFrom, modelOptionsFrom } from './flags';
-import { fitWithProgress, formatCount, formatPercent } from './progress';
+import { describeActivations, describeOptimizer, fitWithProgress, formatCount, formatPercent } from './progress';
+import { trainTabular } from './tabular';
 
 /** What commander parsed for `train` (the table's flags by their attribute names, plus the command's own). */
 export interface TrainOptions extends DataOptions {
@@ -27,6 +34,9 @@ export interface TrainOptions extends DataOptions {
   layers?: number[];
   outputActivation?: OutputActivation;
   threads?: number;
+  hidden?: number[];
+  scaling?: string;
+  standardize?: boolean;
   [flag: string]: unknown;
 }
 
@@ -65,27 +75,6 @@ function checkLayers(layers: number[], examples: Examples, output: OutputActivat
   return layers;
 }
 
-function describeActivations(hidden: HiddenActivation[], output: OutputActivation): string {
-  if (hidden.length === 0) return `${output} output`;
-  const kinds = hidden.every((h) => h === hidden[0]) ? hidden[0] : hidden.join(', ');
-  return `${kinds} hidden ${hidden.length === 1 ? 'layer' : 'layers'}, ${output} output`;
-}
-
-function describeOptimizer(config: ModelConfig, fit: ReturnType<typeof normaliseFitOptions>): string {
-  const optimizer =
-    config.optimizer === 'gd'
-      ? 'gradient descent'
-      : config.optimizer === 'momentum'
-        ? `momentum (beta ${config.beta1})`
-        : `adam (beta1 ${config.beta1}, beta2 ${config.beta2}, epsilon ${config.epsilon})`;
-  const parts = [optimizer];
-  const step = fit.decayEvery === 1 ? 'epoch' : `floor(epoch / ${fit.decayEvery})`;
-  parts.push(`learning rate ${fit.learningRate}${fit.decayRate > 0 ? ` / (1 + ${fit.decayRate}·${step})` : ''}`);
-  if (config.l2 > 0) parts.push(`L2 ${config.l2}`);
-  if (config.keepProb.some((k) => k < 1)) parts.push(`dropout keep ${config.keepProb.join(',')}`);
-  return parts.join(', ');
-}
-
 /** A file the command reads must not be the file it writes. */
 function requireNotAnInput(file: string, option: string, options: DataOptions): void {
   for (const input of [options.data, options.labels])
@@ -102,6 +91,19 @@ export function trainCommand(options: TrainOptions, say: (line: string) => void)
     requireWritableFolder(options.plot, '--plot');
     requireNotAnInput(options.plot, '--plot', options);
   }
+  const { blasThreads } = asFlagError(() => normaliseAsyncOptions({ blasThreads: options.threads }));
+  if (blasThreads !== undefined) native.setNumThreads(blasThreads);
+  if (!/^mnist(:|$)/.test(options.data) && sniffKind(options.data) === 'csv') {
+    if (options.labels !== undefined)
+      throw new UsageError(
+        `--labels is for IDX files, but ${options.data} is read as CSV: its labels are a column (choose it with --label-column)`,
+      );
+    const trained = trainTabular(options, say);
+    plotIfAsked(options, trained.result, trained.examples.name, trained.model.layerDims, true, say);
+    return trained;
+  }
+  if (options.hidden !== undefined || options.scaling !== undefined || options.standardize === false)
+    throw new UsageError('--hidden, --scaling and --no-standardize are for CSV data; for IDX and MNIST give --layers');
   const output = chooseOutput(options);
   const given = modelOptionsFrom(options);
   const fitGiven = fitOptionsFrom(options);
@@ -110,8 +112,6 @@ export function trainCommand(options: TrainOptions, say: (line: string) => void)
   const standIn = [1, ...hiddenSizes, options.layers?.[options.layers.length - 1] ?? (output === 'softmax' ? 2 : 1)];
   const checked = asFlagError(() => normaliseModelOptions({ ...given, layerDims: standIn, output }));
   asFlagError(() => normaliseFitOptions(fitGiven, checked));
-  const { blasThreads } = asFlagError(() => normaliseAsyncOptions({ blasThreads: options.threads }));
-  if (blasThreads !== undefined) native.setNumThreads(blasThreads);
 
   const dtype = checked.dtype;
   const examples = loadExamples(options, dtype, true, 'train', output === 'softmax' ? 'classes' : 'binary');
@@ -166,15 +166,36 @@ export function trainCommand(options: TrainOptions, say: (line: string) => void)
   }
   model.save(options.output);
   say(`model saved to ${options.output}`);
-  if (options.plot !== undefined) {
-    const points = result.costs.map((cost, k) => ({ x: miniBatch ? result.costAt[k] + 1 : result.costAt[k], y: cost }));
-    plotCosts(points, {
-      path: options.plot,
-      title: `Training cost: ${examples.name}, ${layerDims.join('-')}`,
-      xLabel: miniBatch ? 'epoch' : 'iteration',
-      yLabel: 'cost (cross-entropy)',
-    });
-    say(`cost curve saved to ${options.plot}`);
-  }
+  plotIfAsked(options, result, examples.name, layerDims, miniBatch, say);
   return { model, result, examples, test };
+}
+
+/** --plot: the recorded costs (and the validation costs, when there are some) against epochs or iterations. */
+function plotIfAsked(
+  options: TrainOptions,
+  result: FitResult,
+  name: string,
+  layerDims: readonly number[],
+  miniBatch: boolean,
+  say: (line: string) => void,
+): void {
+  if (options.plot === undefined) return;
+  const x = (k: number) => (miniBatch ? result.costAt[k] + 1 : result.costAt[k]);
+  const training = result.costs.map((cost, k) => ({ x: x(k), y: cost }));
+  const validation = result.validationCosts?.map((cost, k) => ({ x: x(k), y: cost }));
+  plotCosts(
+    validation
+      ? [
+          { name: 'training', points: training },
+          { name: 'validation', points: validation },
+        ]
+      : training,
+    {
+      path: options.plot,
+      title: `Training cost: ${name}, ${layerDims.join('-')}`,
+      xLabel: miniBatch ? 'epoch' : 'iteration',
+      yLabel: 'cost',
+    },
+  );
+  say(`cost curve saved to ${options.plot}`);
 }

@@ -240,3 +240,29 @@ export function loadCsvFeatures(path: string, options: CsvReadOptions = {}): Csv
   const table = readTable(path, options);
   return { ...fillFeatures(table, -1, dtype), path };
 }
+
+export interface CsvExamples extends CsvFeatures {
+  /** the label of each row: numbers when every label cell is a number, otherwise the cells' text */
+  labels: number[] | string[];
+  labelName: string | null;
+}
+
+/**
+ * Loads a CSV file of examples with labels as they are written: numbers, or any text (class names such as
+ * "setosa"). For the estimators and the command line, which find the classes themselves.
+ */
+export function loadCsvExamples(path: string, options: Omit<CsvOptions, 'labels'> = {}): CsvExamples {
+  const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
+  const table = readTable(path, options);
+  const labelIndex = resolveLabelColumn(table, options.labelColumn);
+  if (table.columns < 2)
+    throw new Error(`${path}: only 1 column: a CSV of examples needs feature columns and a label column`);
+  const cells = table.rows.map((row) => row.record[labelIndex].trim());
+  const empty = cells.indexOf('');
+  if (empty >= 0)
+    throw new Error(`${path} line ${table.rows[empty].info.lines}, ${columnName(table, labelIndex)}: empty label`);
+  const numeric = cells.every((cell) => NUMBER.test(cell));
+  const labels = numeric ? table.rows.map((row) => cellValue(table, row, labelIndex)) : cells;
+  const { X, featureNames } = fillFeatures(table, labelIndex, dtype);
+  return { X, labels, featureNames, labelName: table.header ? table.header[labelIndex] : null, path };
+}

@@ -52,8 +52,9 @@ export class NonFiniteCostError extends Error {
 /** How the worker behind fitAsync asks a running fit to stop after its current step. */
 export interface FitHooks {
   shouldStop?: () => boolean;
-  /** after each recorded cost (an epoch, or costEvery full-batch steps): validation figures, and whether to stop */
-  afterEpoch?: (epoch: number) => { cost: number; metric: number; stop: boolean };
+  /** after each recorded cost (an epoch, or costEvery full-batch steps, with that cost): validation figures, if
+   * any, and whether to stop */
+  afterEpoch?: (epoch: number, cost: number) => { validation?: { cost: number; metric: number }; stop: boolean };
 }
 
 // Full-batch steps run in one native call at most (between them fit() checks for an abort).
@@ -259,12 +260,14 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
   };
 
   // Validation figures after a recorded cost (they ride on its progress report); true asks the loop to stop.
-  const validate = (at: number): boolean => {
+  const validate = (at: number, cost: number): boolean => {
     if (hooks.afterEpoch === undefined) return false;
-    const { cost, metric, stop } = hooks.afterEpoch(at);
-    validated = { cost, metric };
-    result.validationCosts = [...(result.validationCosts ?? []), cost];
-    result.validationMetrics = [...(result.validationMetrics ?? []), metric];
+    const { validation, stop } = hooks.afterEpoch(at, cost);
+    if (validation !== undefined) {
+      validated = validation;
+      result.validationCosts = [...(result.validationCosts ?? []), validation.cost];
+      result.validationMetrics = [...(result.validationMetrics ?? []), validation.metric];
+    }
     if (stop) result.stoppedEarly = true;
     return stop;
   };
@@ -310,7 +313,7 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         if (recorded) {
           result.costs.push(lastCost);
           result.costAt.push(last);
-          stop = validate(last);
+          stop = validate(last, lastCost);
         }
         if (checkpointDue(last) || last === iterations - 1) save(); // before the report, which may throw
         if (recorded || (progressEvery > 0 && (last + 1) % progressEvery === 0)) report(last + 1, 0);
@@ -351,7 +354,7 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
       result.epochs = epoch + 1;
       result.costs.push(epochCost / m);
       result.costAt.push(epoch);
-      const stop = validate(epoch);
+      const stop = validate(epoch, epochCost / m);
       if (checkpoint !== undefined && ((epoch + 1) % checkpoint.every === 0 || epoch === epochs - 1)) save();
       report(step, epoch, epochCost / m);
       if (stop) break;

@@ -16,6 +16,7 @@ import { type FitHooks, type FitResult, planFit, runFit } from './fit';
 import { fitInWorker, type TrainingState } from './fit-async';
 import { type GradientCheckOptions, gradientCheck } from './gradient-check';
 import { emptyMetadata, type ModelMetadata, metadataFromJson, metadataToJson, requireMetadata } from './metadata';
+import { modelToOnnx, type OnnxExtras, storedExtras } from './onnx';
 import {
   activationCodes,
   type FitAsyncOptions,
@@ -362,13 +363,14 @@ export class Model {
     const settings = normaliseFitOptions(options, this.config);
     const targets = this.targets(X, Y);
     if (settings.validationSplit === undefined) {
-      if ((options as FitOptions).earlyStopping === true)
-        throw Object.assign(new TypeError('options.earlyStopping needs options.validationSplit (the data to watch)'), {
-          option: 'earlyStopping',
-          subject: 'options.earlyStopping',
-        });
       const plan = planFit(settings, X.cols);
-      return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, hooks));
+      // earlyStopping without validation data: stop when the training cost has not improved by 1e-4 for `patience`
+      // recorded costs (scikit-learn's MLP rule); the last parameters are kept
+      const plateau = settings.earlyStopping ? new EarlyStopping(settings.patience, 1e-4, null) : null;
+      const watch = plateau
+        ? { ...hooks, afterEpoch: (epoch: number, cost: number) => ({ stop: plateau.update(epoch, cost, null) }) }
+        : hooks;
+      return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, watch));
     }
     // Hold out a seeded, stratified validation set; watch its cost after every recorded cost.
     const split = splitValidation(X.cols, settings.validationSplit, settings.seed, this.classIndices(targets));
@@ -381,13 +383,13 @@ export class Model {
     const afterEpoch = (epoch: number) => {
       const { cost, accuracy, r2 } = this.evaluateTargets(validX, validY);
       const stop = stopping?.update(epoch, cost, this.currentParameters()) ?? false;
-      return { cost, metric: r2 ?? accuracy, stop };
+      return { validation: { cost, metric: r2 ?? accuracy }, stop };
     };
     const result = this.whileTraining(() =>
       runFit(this, this.scaledInputs(trainX), trainY, plan, { ...hooks, afterEpoch }),
     );
     if (stopping !== null && stopping.bestEpoch >= 0) {
-      this.params.set(stopping.bestParameters);
+      this.params.set(stopping.bestParameters as FloatArray);
       result.bestEpoch = stopping.bestEpoch;
     }
     return result;
@@ -538,6 +540,15 @@ export class Model {
       r2: total > 0 ? 1 - residual / total : Number.NaN,
       rmse: Math.sqrt(mse),
     };
+  }
+
+  /**
+   * The model as an ONNX graph (float32, a free batch dimension): its input scaling, every layer and the output
+   * activation as standard operators, its metadata as metadata_props. Runs in onnxruntime in any language.
+   */
+  toOnnx(extras: OnnxExtras = {}): Uint8Array {
+    this.requireIdle('toOnnx');
+    return modelToOnnx(this, { ...storedExtras(this), ...extras });
   }
 
   /**

@@ -61,6 +61,17 @@ function onnxProto(): typeof onnx {
  * ("features"), output "probabilities" [N, n_L] for a sigmoid or softmax output ("prediction" for a linear
  * one). Parameters are stored as float32 whatever the model's dtype.
  */
+/** What the model's metadata says about the graph: its input scaling, target scaling, feature names and classes. */
+export function storedExtras(model: Model): OnnxExtras {
+  const { inputScaling, targetScaling, featureNames, classes } = model.metadata;
+  return {
+    ...(inputScaling && inputScaling.kind !== 'none' ? { inputScaling } : {}),
+    ...(targetScaling ? { outputScaling: targetScaling } : {}),
+    ...(featureNames ? { featureNames } : {}),
+    ...(classes ? { classes } : {}),
+  };
+}
+
 export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
   if (!(model instanceof Model)) throw new TypeError(`model must be a Model, got ${describe(model)}`);
   model.requireIdle('modelToOnnx');
@@ -68,7 +79,7 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
   const dims = model.layerDims;
   const nx = dims[0],
     nL = dims[dims.length - 1];
-  const outputKind = String(model.config.output);
+  const outputKind = model.config.output;
   const linear = outputKind === 'linear';
   const outputName = linear ? 'prediction' : 'probabilities';
 
@@ -221,7 +232,7 @@ function checkExtras(extras: unknown, model: Model): CheckedExtras {
       throw new RangeError(`extras.${key} is not an ONNX export option (expected ${EXTRAS_KEYS.join(', ')})`);
   const nx = model.inputSize,
     nL = model.outputSize;
-  const linear = String(model.config.output) === 'linear';
+  const linear = model.config.output === 'linear';
   const out: CheckedExtras = { inputName: 'features' };
 
   if (given.inputName !== undefined) {

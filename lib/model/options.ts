@@ -102,7 +102,7 @@ export interface FitOptions {
   checkpoint?: CheckpointOptions;
   /** hold out this fraction of the examples (seeded by `seed`, stratified by class for classifiers) and report the validation cost and metric at every recorded cost (default: none) */
   validationSplit?: number;
-  /** with validationSplit: stop after `patience` recorded costs without a better validation cost, keeping the best parameters (default true when validationSplit is given) */
+  /** stop after `patience` recorded costs without a better validation cost, keeping the best parameters (default true when validationSplit is given); without validationSplit, stop when the training cost has not improved by 1e-4 for `patience` recorded costs (scikit-learn's MLP rule) */
   earlyStopping?: boolean;
   /** recorded costs (epochs) without improvement before early stopping (default 10) */
   patience?: number;
@@ -465,7 +465,7 @@ export const OPTIONS = {
   },
   earlyStopping: {
     scope: 'fit',
-    doc: 'with a validation split: stop when the validation cost has not improved for --patience epochs, keeping the best model',
+    doc: 'stop when the validation cost (without a validation split: the training cost, by 1e-4) has not improved for --patience epochs; with validation, keep the best model',
     defaultText: 'on with a validation split',
     check: boolean,
     flag: { name: 'early-stopping', value: '', parse: wordText },

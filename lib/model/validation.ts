@@ -45,7 +45,9 @@ export function splitValidation(
   for (let j = 0; j < m; j++) validationCount += held[j];
   if (validationCount === 0 || validationCount === m)
     throw new RangeError(
-      `validationSplit ${fraction} of ${m} examples leaves no examples to ${validationCount === 0 ? 'validate' : 'train'} on`,
+      `validationSplit ${fraction} of ${m} examples leaves no examples to ${validationCount === 0 ? 'validate' : 'train'} on ` +
+        '(each class needs 2 or more examples to give one); train without validation (validationSplit 0; on the ' +
+        'command line --no-early-stopping)',
     );
   const train = new Uint32Array(m - validationCount),
     validation = new Uint32Array(validationCount);
@@ -65,35 +67,38 @@ export function gatherColumns(X: Matrix, indices: Uint32Array): Matrix {
   return out;
 }
 
-/** Early stopping on the validation cost: `patience` epochs without an improvement of more than `minDelta` stop. */
+/**
+ * Early stopping on a cost (the validation cost, or the training cost without validation data): `patience` epochs
+ * without an improvement of more than `minDelta` stop. With parameters to watch, it keeps a copy of the best ones.
+ */
 export class EarlyStopping {
   best = Number.POSITIVE_INFINITY;
   bestEpoch = -1;
-  private readonly snapshot: FloatArray;
+  private readonly snapshot: FloatArray | null;
   private waited = 0;
 
   constructor(
     readonly patience: number,
     readonly minDelta: number,
-    parameters: FloatArray,
+    parameters: FloatArray | null,
   ) {
-    this.snapshot = parameters.slice();
+    this.snapshot = parameters?.slice() ?? null;
   }
 
-  /** Records an epoch's validation cost; true when training should stop. Keeps a copy of the best parameters. */
-  update(epoch: number, cost: number, parameters: FloatArray): boolean {
+  /** Records an epoch's cost; true when training should stop. */
+  update(epoch: number, cost: number, parameters: FloatArray | null): boolean {
     if (cost < this.best - this.minDelta) {
       this.best = cost;
       this.bestEpoch = epoch;
-      this.snapshot.set(parameters);
+      if (parameters !== null) this.snapshot?.set(parameters);
       this.waited = 0;
       return false;
     }
     return ++this.waited >= this.patience;
   }
 
-  /** The parameters of the best epoch (the starting ones if none improved). */
-  get bestParameters(): FloatArray {
+  /** The parameters of the best epoch (the starting ones if none improved); null when none were watched. */
+  get bestParameters(): FloatArray | null {
     return this.snapshot;
   }
 }
