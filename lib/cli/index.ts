@@ -22,6 +22,7 @@ import {
 } from './data';
 import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
 import { formatCount, formatPercent } from './progress';
+import { registerJobCommands } from './sweep';
 import { type TrainOptions, trainCommand } from './train';
 
 interface PredictOptions extends DataOptions {
@@ -214,6 +215,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show this help')
     .action((options: EvaluateOptions) => evaluateCommand(options));
 
+  registerJobCommands(program);
   return program;
 }
 
