@@ -4,22 +4,11 @@
 // stratified; the data bytes round-trip and refuse corruption.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Matrix, Model, RandomState } from '../lib/index';
+import { type Matrix, Model } from '../lib/index';
 import { decodeCheckpoint, encodeCheckpoint } from '../lib/jobs/checkpoint';
 import { decodeSweepData, encodeSweepData, type SweepData, splitValidation } from '../lib/jobs/data';
 import { runTrial, type TrialCheckpoint, type TrialJob } from '../lib/jobs/trial';
-
-/** A seeded 3-class task: X (4, m) gaussian, the class from two linear scores. */
-function threeClasses(m: number, seed: number) {
-  const X = new RandomState(seed).randn(4, m);
-  const Y = Matrix.zeros(1, m);
-  for (let j = 0; j < m; j++) {
-    const a = X.get(0, j) + X.get(1, j),
-      b = X.get(2, j) - X.get(3, j);
-    Y.set(0, j, a > 0.3 ? 2 : b > 0 ? 1 : 0);
-  }
-  return { X, Y };
-}
+import { threeClasses } from './support/three-classes';
 
 const { X, Y } = threeClasses(240, 7);
 const data: SweepData = splitValidation(X, Y, { fraction: 0.25, seed: 11, output: 'softmax', outputs: 3 });

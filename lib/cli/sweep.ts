@@ -113,6 +113,7 @@ interface WorkerCommandOptions {
   queue: string;
   concurrency?: number;
   stallTimeout: number;
+  checkpointEvery: number;
   grace: number;
   maxDataMb?: number;
   maxModelMb?: number;
@@ -127,6 +128,7 @@ async function workerCommand(options: WorkerCommandOptions, say: (line: string) 
     queue: options.queue,
     concurrency: options.concurrency,
     lockMs: options.stallTimeout * 1000,
+    checkpointEveryMs: options.checkpointEvery,
     limits: {
       ...(options.maxDataMb ? { maxDataBytes: options.maxDataMb * MiB } : {}),
       ...(options.maxModelMb ? { maxModelBytes: options.maxModelMb * MiB } : {}),
@@ -211,6 +213,12 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
       'a trial whose worker is silent this long goes to another worker',
       positiveInteger,
       30,
+    )
+    .option(
+      '--checkpoint-every <ms>',
+      'store a running trial’s checkpoint in Redis at most this often (a lost worker loses at most this much work)',
+      positiveInteger,
+      1000,
     )
     .option(
       '--grace <seconds>',

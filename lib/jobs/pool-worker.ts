@@ -22,6 +22,8 @@ export interface PoolTask {
   /** progress ({ type: 'progress' }) and, when wantCheckpoints, checkpoints ({ type: 'checkpoint', bytes }) */
   port?: MessagePort;
   wantCheckpoints?: boolean;
+  /** at most one checkpoint per this many milliseconds (default 0: after every segment) */
+  checkpointEveryMs?: number;
   /** [0] != 0: stop at the next segment boundary and return the last checkpoint */
   stopFlag?: Int32Array;
 }
@@ -81,12 +83,17 @@ export default function runPoolTask(task: PoolTask): PoolResult {
   const data = dataFor(task.data.key, task.data.bytes);
   const dtype = job.model.dtype ?? 'float64';
   const resumeFrom = task.checkpoint ? decodeCheckpoint(task.checkpoint, dtype) : undefined;
+  let lastCheckpoint = performance.now();
   try {
     const outcome = runTrial(job, data, {
       resumeFrom,
       onProgress: (progress) => port?.postMessage({ type: 'progress', progress }),
       onCheckpoint: task.wantCheckpoints
-        ? (checkpoint) => port?.postMessage({ type: 'checkpoint', bytes: encodeCheckpoint(checkpoint) })
+        ? (checkpoint) => {
+            if (performance.now() - lastCheckpoint < (task.checkpointEveryMs ?? 0)) return;
+            lastCheckpoint = performance.now();
+            port?.postMessage({ type: 'checkpoint', bytes: encodeCheckpoint(checkpoint) });
+          }
         : undefined,
       shouldStop: task.stopFlag ? () => Atomics.load(task.stopFlag!, 0) !== 0 : undefined,
     });

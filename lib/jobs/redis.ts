@@ -17,6 +17,7 @@ export const DEFAULT_QUEUE = 'trials';
 // BullMQ's keys and ours share this prefix, so that one Redis can serve other applications too.
 const PREFIX = 'dnn-native';
 const MiB = 1024 * 1024;
+const PROGRESS_EVERY_MS = 250;
 
 export interface StoreLimits {
   /** the largest sweep data a sweep stores and a worker fetches */
@@ -110,6 +111,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** how long a trial stays locked to a silent worker before another takes it (ms; default 30000) */
   lockMs?: number;
+  /** at most one checkpoint per trial in this many milliseconds (default 1000): a lost worker loses at most this much */
+  checkpointEveryMs?: number;
   limits?: Partial<JobLimits & StoreLimits>;
   log?: (line: string) => void;
 }
@@ -174,12 +177,22 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
     const stopFlag = new Int32Array(new SharedArrayBuffer(4));
     running.add(stopFlag);
     let writes: Promise<unknown> = Promise.resolve();
+    let lastProgress = -Infinity;
     let result: PoolResult;
     try {
       result = await pool.run(
-        { job: trial, data: { key: trial.data, bytes: data }, checkpoint, stopFlag },
+        {
+          job: trial,
+          data: { key: trial.data, bytes: data },
+          checkpoint,
+          stopFlag,
+          checkpointEveryMs: options.checkpointEveryMs ?? 1000,
+        },
         {
           onProgress: (progress) => {
+            // progress is an event through Redis: a few per second at most
+            if (performance.now() - lastProgress < PROGRESS_EVERY_MS) return;
+            lastProgress = performance.now();
             void job.updateProgress({ ...progress, worker: name } satisfies RemoteProgress).catch(() => {});
           },
           onCheckpoint: (bytes) => {
