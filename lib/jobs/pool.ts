@@ -9,7 +9,6 @@ import type { PoolResult, PoolTask } from './pool-worker';
 import type { TrialProgress } from './trial';
 
 export interface PoolRunHooks {
-  signal?: AbortSignal;
   onProgress?: (progress: TrialProgress) => void;
   /** checkpoint bytes after every segment (asked for only when given) */
   onCheckpoint?: (bytes: Uint8Array) => void;
@@ -33,7 +32,10 @@ export class TrialPool {
     this.pool = new Piscina({ filename: WORKER_FILE, minThreads: size, maxThreads: size, idleTimeout: 2 ** 31 - 1 });
   }
 
-  /** Runs one trial in a thread; rejects on an error of the trial's setup and with an AbortError when aborted. */
+  /**
+   * Runs one trial in a thread; rejects on an error of the trial's setup. To stop a trial, set its stopFlag: a
+   * thread is never terminated while it trains (that would unwind through the native code).
+   */
   async run(task: Omit<PoolTask, 'port' | 'wantCheckpoints'>, hooks: PoolRunHooks = {}): Promise<PoolResult> {
     const channel = new MessageChannel();
     let finished = false;
@@ -46,7 +48,7 @@ export class TrialPool {
     try {
       return await this.pool.run(
         { ...task, port: channel.port2, wantCheckpoints: hooks.onCheckpoint !== undefined },
-        { transferList: [channel.port2], signal: hooks.signal },
+        { transferList: [channel.port2] },
       );
     } finally {
       finished = true;

@@ -209,10 +209,6 @@ function emptyResult(index: number, point: FlagValues): TrialResult {
   };
 }
 
-function isAbort(error: unknown): boolean {
-  return (error as Error)?.name === 'AbortError';
-}
-
 export async function sweep(spec: SweepSpec): Promise<SweepOutcome> {
   const { trials, points, data, seed } = planSweep(spec);
   fs.mkdirSync(spec.outputDir, { recursive: true });
@@ -231,40 +227,60 @@ export async function sweep(spec: SweepSpec): Promise<SweepOutcome> {
     const pool = new TrialPool(Math.min(spec.concurrency ?? machineConcurrency(), trials.length));
     const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
     shared.set(bytes);
+    // Cancelling asks the running trials to stop at their next epoch (a thread is never terminated in the middle
+    // of a native call); trials not started yet are not started. So each thread takes the next trial itself.
+    const stopFlags = new Set<Int32Array>();
+    const stopAll = () => {
+      for (const flag of stopFlags) Atomics.store(flag, 0, 1);
+    };
+    spec.signal?.addEventListener('abort', stopAll, { once: true });
+    let next = 0;
+    const takeTrials = async () => {
+      while (next < trials.length) {
+        const trial = trials[next++];
+        if (spec.signal?.aborted) {
+          record(trial.index, { status: 'cancelled' });
+          continue;
+        }
+        const file = modelFile(spec.outputDir, trial.index, trials.length);
+        const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+        stopFlags.add(stopFlag);
+        if (spec.signal?.aborted) Atomics.store(stopFlag, 0, 1);
+        let result: PoolResult;
+        try {
+          result = await pool.run(
+            { job: trial, data: { key: dataKey, bytes: shared }, saveTo: file, stopFlag },
+            { onProgress: (progress) => spec.onProgress?.({ type: 'progress', ...progress }) },
+          );
+        } catch (error) {
+          record(trial.index, { status: 'failed', error: (error as Error).message });
+          continue;
+        } finally {
+          stopFlags.delete(stopFlag);
+        }
+        if (result.status === 'stopped') {
+          record(trial.index, { status: 'cancelled' });
+          continue;
+        }
+        record(trial.index, {
+          status: result.status === 'done' ? 'done' : 'failed',
+          metrics: result.metrics ?? null,
+          model: result.status === 'done' ? file : null,
+          worker: `local:${result.worker}`,
+          attempts: 1,
+          threads: result.threads,
+          blasCore: result.blasCore,
+          trainCost: result.trainCost ?? null,
+          trained: result.total ? { count: result.total, unit: result.unit!, resumedFrom: 0 } : null,
+          elapsedMs: result.elapsedMs,
+          ...(result.error ? { error: result.error } : {}),
+        });
+      }
+    };
     try {
-      await Promise.all(
-        trials.map(async (trial) => {
-          const file = modelFile(spec.outputDir, trial.index, trials.length);
-          let result: PoolResult;
-          try {
-            result = await pool.run(
-              { job: trial, data: { key: dataKey, bytes: shared }, saveTo: file },
-              {
-                signal: spec.signal,
-                onProgress: (progress) => spec.onProgress?.({ type: 'progress', ...progress }),
-              },
-            );
-          } catch (error) {
-            if (isAbort(error)) record(trial.index, { status: 'cancelled' });
-            else record(trial.index, { status: 'failed', error: (error as Error).message });
-            return;
-          }
-          record(trial.index, {
-            status: result.status === 'done' ? 'done' : 'failed',
-            metrics: result.metrics ?? null,
-            model: result.status === 'done' ? file : null,
-            worker: `local:${result.worker}`,
-            attempts: 1,
-            threads: result.threads,
-            blasCore: result.blasCore,
-            trainCost: result.trainCost ?? null,
-            trained: result.total ? { count: result.total, unit: result.unit!, resumedFrom: 0 } : null,
-            elapsedMs: result.elapsedMs,
-            ...(result.error ? { error: result.error } : {}),
-          });
-        }),
-      );
+      await Promise.all(Array.from({ length: pool.size }, takeTrials));
     } finally {
+      spec.signal?.removeEventListener('abort', stopAll);
       await pool.destroy();
     }
   } else {
