@@ -175,11 +175,41 @@ test('hostile or malformed jobs fail with their reason; the worker keeps serving
   assert.is(after.trials[0].status, 'done');
 });
 
-test('SIGTERM: the worker finishes, stops and exits 0', async () => {
+test('a second SIGTERM hands the running trial back; another worker resumes it to the same metrics', async () => {
   const survivor = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
-  survivor.child.kill('SIGTERM');
+  const oneTrial = { ...SPEC, grid: ['learning-rate=0.05'], fixed: { epochs: 2000, 'batch-size': 10, hidden: '8' } };
+  const local = await sweep({ ...oneTrial, outputDir: path.join(tmp, 'handback-local') });
+  let signalled = false;
+  const remote = sweep({
+    ...oneTrial,
+    outputDir: path.join(tmp, 'handback'),
+    redis: redis.url,
+    onProgress: (event) => {
+      if (signalled || event.type !== 'progress' || event.done < event.total / 4) return;
+      signalled = true;
+      survivor.child.kill('SIGTERM'); // take no more trials, finish this one...
+      setTimeout(() => survivor.child.kill('SIGTERM'), 50); // ...or rather hand it back now
+    },
+  });
   assert.is(await survivor.exited, 0);
-  assert.match(survivor.output(), /SIGTERM: taking no more trials[\s\S]*worker stopped/);
+  assert.match(
+    survivor.output(),
+    /handing the running trials back[\s\S]*handed back to the queue[\s\S]*worker stopped/,
+  );
+  const next = await startWorkerProcess(workerArgs());
+  workers.push(next);
+  const outcome = await remote;
+  const trial = outcome.trials[0];
+  assert.is(trial.status, 'done');
+  assert.equal(trial.metrics, local.trials[0].metrics);
+  assert.is(trial.attempts, 2);
+  assert.ok(trial.trained!.resumedFrom >= 500, `resumed from epoch ${trial.trained!.resumedFrom}`);
+  assert.match(trial.worker!, new RegExp(`:${next.pid}/`));
+
+  // idle, one SIGTERM stops it at once
+  next.child.kill('SIGTERM');
+  assert.is(await next.exited, 0);
+  assert.match(next.output(), /SIGTERM: taking no more trials[\s\S]*worker stopped/);
 });
 
 test.run();
