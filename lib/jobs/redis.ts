@@ -307,6 +307,9 @@ export async function runOnRedis(
   const eventsConnection = connectRedis(options.redis);
   const queue = new Queue(queueName, { connection: queueConnection, prefix: PREFIX });
   const events = new QueueEvents(queueName, { connection: eventsConnection, prefix: PREFIX });
+  // every waiting trial listens on both until it finishes: not a leak
+  queue.setMaxListeners(trials.length + 10);
+  events.setMaxListeners(trials.length + 10);
   const jobIds = new Map<string, number>();
   try {
     await putBlob(redis, dataBytes, limits.maxDataBytes, 'the sweep data', limits.ttlSeconds);
