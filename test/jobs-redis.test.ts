@@ -10,6 +10,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { encodeSweepData, splitValidation } from '../lib/jobs/data';
 import { type SweepEvent, type SweepSpec, sweep, type TrialResult } from '../lib/jobs/sweep';
 import { type RedisServer, startRedis, startWorkerProcess, type WorkerProcess } from './support/redis';
 import { threeClasses } from './support/three-classes';
@@ -128,6 +129,9 @@ test('hostile or malformed jobs fail with their reason; the worker keeps serving
   };
   const garbage = await store(Buffer.from('hello, not sweep data'));
   const huge = await store(Buffer.alloc(2 * 1024 * 1024)); // over the workers' --max-data-mb 1
+  const real = await store(
+    encodeSweepData(splitValidation(X, Y, { fraction: 0.2, seed: 1, output: 'softmax', outputs: 3 })),
+  );
   const valid = {
     sweep: 'hostile',
     index: 0,
@@ -146,6 +150,14 @@ test('hostile or malformed jobs fail with their reason; the worker keeps serving
     [{ ...valid, threads: 4096 }, /job\.threads must be an integer from 1 to 64/],
     [valid, /not sweep data/],
     [{ ...valid, data: huge }, /more than the limit of 1048576 bytes/],
+    [
+      { ...valid, data: real, model: { ...valid.model, layerDims: [7, 3] } },
+      /X has shape \(4, 240\), expected \(7, 240\)/,
+    ],
+    [
+      { ...valid, data: real, fit: { epochs: 2e9, batchSize: 10 } },
+      /trains 48000000000 steps, more than the limit of 100000000/,
+    ],
   ];
   for (const [k, [data, reason]] of cases.entries()) {
     const job = await queue.add('trial', data as object, { jobId: `hostile-${k}`, attempts: 3 });

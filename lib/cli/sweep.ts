@@ -118,6 +118,7 @@ interface WorkerCommandOptions {
   maxDataMb?: number;
   maxModelMb?: number;
   maxParameters?: number;
+  maxSteps?: number;
 }
 
 async function workerCommand(options: WorkerCommandOptions, say: (line: string) => void): Promise<void> {
@@ -133,6 +134,7 @@ async function workerCommand(options: WorkerCommandOptions, say: (line: string) 
       ...(options.maxDataMb ? { maxDataBytes: options.maxDataMb * MiB } : {}),
       ...(options.maxModelMb ? { maxModelBytes: options.maxModelMb * MiB } : {}),
       ...(options.maxParameters ? { maxParameters: options.maxParameters } : {}),
+      ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
     },
     log: say,
   });
@@ -229,6 +231,7 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     .option('--max-data-mb <n>', 'refuse sweep data larger than this (default 256)', positiveInteger)
     .option('--max-model-mb <n>', 'refuse to store models larger than this (default 96)', positiveInteger)
     .option('--max-parameters <n>', 'refuse trials with more parameters (default 10000000)', positiveInteger)
+    .option('--max-steps <n>', 'refuse trials of more training steps (default 100000000)', positiveInteger)
     .helpOption('-h, --help', 'show this help')
     .action((options: WorkerCommandOptions) => workerCommand(options, say));
 }

@@ -26,6 +26,8 @@ export interface PoolTask {
   checkpointEveryMs?: number;
   /** [0] != 0: stop at the next segment boundary and return the last checkpoint */
   stopFlag?: Int32Array;
+  /** refuse a trial of more training steps (a job from the network must not train without bound) */
+  maxSteps?: number;
 }
 
 export interface PoolResult {
@@ -87,6 +89,7 @@ export default function runPoolTask(task: PoolTask): PoolResult {
   try {
     const outcome = runTrial(job, data, {
       resumeFrom,
+      maxSteps: task.maxSteps,
       onProgress: (progress) => port?.postMessage({ type: 'progress', progress }),
       onCheckpoint: task.wantCheckpoints
         ? (checkpoint) => {

@@ -5,13 +5,13 @@
 // its lock; BullMQ's stalled-job check puts the trial back in the queue and the next worker resumes it from the
 // last checkpoint. Redis is the only shared piece.
 import os from 'node:os';
-import { DelayedError, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sha256 } from './data';
 import { TrialPool } from './pool';
 import type { PoolResult } from './pool-worker';
 import type { TrialJob, TrialMetrics, TrialProgress } from './trial';
-import { DEFAULT_JOB_LIMITS, InvalidJobError, type JobLimits, validateTrialJob } from './validate';
+import { DEFAULT_JOB_LIMITS, type JobLimits, validateTrialJob } from './validate';
 
 export const DEFAULT_QUEUE = 'trials';
 // BullMQ's keys and ours share this prefix, so that one Redis can serve other applications too.
@@ -187,6 +187,7 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
           checkpoint,
           stopFlag,
           checkpointEveryMs: options.checkpointEveryMs ?? 1000,
+          maxSteps: limits.maxSteps,
         },
         {
           onProgress: (progress) => {
@@ -271,8 +272,6 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
     },
   };
 }
-
-export { DelayedError, InvalidJobError };
 
 // ---------------------------------------------------------------------------------------------------------------
 // The submitting side

@@ -69,6 +69,8 @@ export interface TrialHooks {
   onProgress?: (progress: TrialProgress) => void;
   /** asked between segments: true stops the trial, which then returns its last checkpoint */
   shouldStop?: () => boolean;
+  /** refuse a trial of more training steps (batches) than this */
+  maxSteps?: number;
 }
 
 // Full-batch trials are checkpointed about this many times.
@@ -79,7 +81,12 @@ export function trainingSegments(
   fit: FitOptions,
   model: Model,
   m: number,
-): { unit: 'epoch' | 'step'; total: number; segment: (start: number) => { length: number; options: FitOptions } } {
+): {
+  unit: 'epoch' | 'step';
+  total: number;
+  steps: number;
+  segment: (start: number) => { length: number; options: FitOptions };
+} {
   const settings = normaliseFitOptions(fit, model.config);
   const plan = planFit(settings, m);
   // fit's own schedule (lib/model/fit.ts): learningRate / (1 + decayRate · floor(t / decayEvery))
@@ -92,6 +99,7 @@ export function trainingSegments(
     return {
       unit: 'epoch',
       total: plan.epochs,
+      steps: plan.iterations,
       // epoch e of one fit shuffles with seed + e + 1; a one-epoch fit with seed s shuffles with s + 1
       segment: (e) => ({
         length: 1,
@@ -108,6 +116,7 @@ export function trainingSegments(
   return {
     unit: 'step',
     total: plan.iterations,
+    steps: plan.iterations,
     segment: (start) => {
       let end = Math.min(plan.iterations, start + chunk);
       // the learning rate is constant within a segment: cut where the decay schedule steps
@@ -156,7 +165,9 @@ function requireCheckpointFits(checkpoint: TrialCheckpoint, model: Model, total:
 export function runTrial(job: TrialJob, data: SweepData, hooks: TrialHooks = {}): TrialOutcome {
   const model = new Model(job.model);
   const m = data.trainX.cols;
-  const { unit, total, segment } = trainingSegments(job.fit, model, m);
+  const { unit, total, steps, segment } = trainingSegments(job.fit, model, m);
+  if (hooks.maxSteps !== undefined && steps > hooks.maxSteps)
+    throw new RangeError(`the trial trains ${steps} steps, more than the limit of ${hooks.maxSteps}`);
   let done = 0;
   let costs: number[] = [];
   if (hooks.resumeFrom !== undefined) {

@@ -12,9 +12,11 @@ export interface JobLimits {
   maxParameters: number;
   /** the most OpenBLAS threads a trial may ask for */
   maxThreads: number;
+  /** the most training steps (batches) a trial may ask for: its epochs times its batches per epoch */
+  maxSteps: number;
 }
 
-export const DEFAULT_JOB_LIMITS: JobLimits = { maxParameters: 10_000_000, maxThreads: 64 };
+export const DEFAULT_JOB_LIMITS: JobLimits = { maxParameters: 10_000_000, maxThreads: 64, maxSteps: 100_000_000 };
 
 /** A job that can never succeed: BullMQ must not retry it. */
 export class InvalidJobError extends Error {
