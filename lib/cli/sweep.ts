@@ -11,7 +11,7 @@ import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
 import { formatPercent } from './progress';
 
 interface SweepOptions extends DataOptions {
-  grid: string[];
+  grid?: string[];
   random?: number;
   results: string;
   outputDir: string;
@@ -62,7 +62,7 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
       Y: examples.Y as Matrix,
       output,
       classes: examples.classCount,
-      grid: options.grid,
+      grid: options.grid ?? [],
       random: options.random,
       fixed: { ...fixed, 'output-activation': output },
       validationFraction: options.validationFraction,
@@ -183,14 +183,13 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     .option(
       '--grid <NAME=V1;V2>',
       'vary a train flag (NAME without dashes, e.g. learning-rate=0.1;0.01 or hidden=16;16,8); repeat for more axes',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--random <n>', 'random search: train n points drawn from the grid (seeded)', positiveInteger)
     .option('--hidden <sizes>', 'hidden layer sizes between the inputs and the outputs, e.g. 64,32 (default: 128,64)')
     .option('--validation-fraction <f>', 'the share of each class held out for validation', fraction, 0.2)
     .requiredOption('--results <file>', 'the results file (JSON, one entry per trial in grid order)')
-    .requiredOption('--output-dir <dir>', 'where every trial’s model is saved (trial-1.model, ...)')
+    .requiredOption('--output-dir <dir>', "where every trial's model is saved (trial-1.model, ...)")
     .option(
       '--redis <url>',
       'run the trials on dnn-native workers through Redis: redis://[:password@]host:port, rediss:// for TLS',
@@ -200,7 +199,7 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     .helpOption('-h, --help', 'show this help')
     .action((options: SweepOptions) => sweepCommand(options, say));
   addTableFlags(command, MODEL_FLAGS, {
-    seed: 'the seed of every trial’s weights, shuffling and dropout, of the validation split and of --random (default: random; printed)',
+    seed: "the seed of every trial's weights, shuffling and dropout, of the validation split and of --random (default: random; printed)",
     blasThreads: 'OpenBLAS threads per trial (default: 1)',
   });
 
@@ -218,7 +217,7 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     )
     .option(
       '--checkpoint-every <ms>',
-      'store a running trial’s checkpoint in Redis at most this often (a lost worker loses at most this much work)',
+      "store a running trial's checkpoint in Redis at most this often (a lost worker loses at most this much work)",
       positiveInteger,
       1000,
     )
