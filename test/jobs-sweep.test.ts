@@ -115,6 +115,10 @@ test('spec errors name the grid axis or the flag, before anything trains', async
     [['--grid', 'l2=0', '--l2', '1', '--output-dir', tmp], /--l2 is both fixed and a --grid axis/],
     [['--grid', 'l2', '--output-dir', tmp], /--grid "l2": expected NAME=V1;V2/],
     [['--redis', 'http://host', '--output-dir', tmp], /--redis must start with redis:\/\/ or rediss:\/\//],
+    [
+      ['--redis', 'redis://:pw@127.0.0.1:1', '--output-dir', tmp],
+      /--redis: cannot use Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/,
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await cli([...base, ...args]);
@@ -147,6 +151,25 @@ test('cancelling keeps the finished trials and writes them to the results', asyn
   assert.ok(written.filter((t) => t.status === 'cancelled').length >= 1);
   for (const trial of done) assert.ok(fs.existsSync(trial.model!));
   assert.is(written.filter((t) => t.best).length, 1);
+});
+
+test('a trial that diverges is a failed trial with the reason; the others are ranked', async () => {
+  const outcome = await sweep({
+    X,
+    Y,
+    grid: { 'learning-rate': ['0.1', '1e12'] },
+    fixed: { epochs: 5, 'batch-size': 16, hidden: '8' },
+    seed: 3,
+    outputDir: file('diverged'),
+  });
+  const [fine, diverged] = outcome.trials;
+  assert.is(fine.status, 'done');
+  assert.is(fine.rank, 1);
+  assert.ok(fine.best);
+  assert.is(diverged.status, 'failed');
+  assert.match(diverged.error!, /training stopped: the cost became (NaN|Infinity)/);
+  assert.is(diverged.rank, null);
+  assert.is(diverged.model, null);
 });
 
 /** A CA and a certificate for 127.0.0.1, made with openssl. */

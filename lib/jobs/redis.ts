@@ -53,7 +53,34 @@ export function requireRedisUrl(url: string, flag = '--redis'): string {
 /** A connection as BullMQ wants it (commands wait for a reconnect rather than fail). */
 export function connectRedis(url: string): Redis {
   // ioredis reads the password, database and TLS (rediss://) from the URL
-  return new Redis(requireRedisUrl(url), { maxRetriesPerRequest: null, lazyConnect: false });
+  const connection = new Redis(requireRedisUrl(url), { maxRetriesPerRequest: null });
+  // ioredis reconnects by itself; its errors reach the waiting commands (and BullMQ's own listeners)
+  connection.on('error', () => {});
+  return connection;
+}
+
+/** host:port of a Redis URL, without its password, for messages. */
+function redisAddress(url: string): string {
+  const { hostname, port, protocol } = new URL(url);
+  return `${protocol}//${hostname}:${port || 6379}`;
+}
+
+/** A first connection that is known to work: an unreachable server or a wrong password fails here, saying which. */
+export async function openRedis(url: string, flag = '--redis'): Promise<Redis> {
+  const connection = new Redis(requireRedisUrl(url, flag), { maxRetriesPerRequest: null, lazyConnect: true });
+  let lastError: Error | undefined;
+  connection.on('error', (error) => {
+    lastError = error;
+  });
+  try {
+    await connection.connect();
+    await connection.ping();
+  } catch (error) {
+    connection.disconnect();
+    // connect() only says "Connection is closed"; the error event said why
+    throw new Error(`${flag}: cannot use Redis at ${redisAddress(url)}: ${(lastError ?? (error as Error)).message}`);
+  }
+  return connection;
 }
 
 const blobKey = (sha: string) => `${PREFIX}:blob:${sha}`;
@@ -131,7 +158,7 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
   const log = options.log ?? (() => {});
   const concurrency = options.concurrency ?? os.availableParallelism();
   const lockMs = options.lockMs ?? 30_000;
-  const redis = connectRedis(options.redis);
+  const redis = await openRedis(options.redis);
   const pool = new TrialPool(concurrency);
   const name = `${os.hostname()}:${process.pid}`;
   const running = new Set<Int32Array>();
@@ -301,11 +328,14 @@ export async function runOnRedis(
   const limits = { ...DEFAULT_STORE_LIMITS, ...options.limits };
   const queueName = options.queue ?? DEFAULT_QUEUE;
   // BullMQ leaves connections it was given open on close(): these three are closed here, at the end
-  const redis = connectRedis(options.redis);
+  const redis = await openRedis(options.redis);
   const queueConnection = connectRedis(options.redis);
   const eventsConnection = connectRedis(options.redis);
   const queue = new Queue(queueName, { connection: queueConnection, prefix: PREFIX });
   const events = new QueueEvents(queueName, { connection: eventsConnection, prefix: PREFIX });
+  // a lost connection is retried by ioredis; the waiting trials see its errors
+  queue.on('error', () => {});
+  events.on('error', () => {});
   // every waiting trial listens on both until it finishes: not a leak
   queue.setMaxListeners(trials.length + 10);
   events.setMaxListeners(trials.length + 10);
