@@ -124,6 +124,8 @@ test('the same 8-trial sweep: local pool, then 2 worker processes with one SIGKI
     remote.trials.every((t) => t.threads === 1 && t.blasCore === local.trials[0].blasCore),
     'thread count and BLAS kernel recorded',
   );
+  // the data travelled once to each worker, not once per trial
+  for (const worker of workers) assert.is(worker.output().match(/fetched the sweep data/g)?.length, 1, worker.output());
   // every model came back through Redis
   for (const trial of remote.trials) assert.ok(fs.statSync(trial.model!).size > 0);
 });

@@ -168,6 +168,7 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
     let bytes = dataCache.get(sha);
     if (bytes === undefined) {
       bytes = getBlob(redis, sha, limits.maxDataBytes, 'the sweep data').then((buffer) => {
+        log(`fetched the sweep data ${sha.slice(0, 12)} (${buffer.length} bytes)`);
         const shared = new Uint8Array(new SharedArrayBuffer(buffer.length));
         shared.set(buffer);
         return shared;
