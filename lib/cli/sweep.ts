@@ -3,12 +3,14 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_QUEUE, requireRedisUrl, startWorker } from '../jobs/redis';
 import { HIDDEN_FLAG, SweepSpecError } from '../jobs/spec';
-import { describePoint, sweep, sweepTable } from '../jobs/sweep';
+import { describePoint, type SweepEvent, sweep, sweepTable } from '../jobs/sweep';
 import type { Matrix } from '../matrix';
 import { OPTIONS, type OptionSpec } from '../model/options';
 import { type DataOptions, loadExamples, requireWritableFolder, UsageError } from './data';
 import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
 import { formatPercent } from './progress';
+
+const PROGRESS_EVERY_MS = 5000;
 
 interface SweepOptions extends DataOptions {
   grid?: string[];
@@ -56,6 +58,16 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
     controller.abort();
   };
   process.once('SIGINT', onInterrupt);
+  // the running trials' progress, every few seconds while any runs
+  const running = new Map<number, Extract<SweepEvent, { type: 'progress' }>>();
+  const ticker = setInterval(() => {
+    if (running.size === 0) return;
+    const parts = [...running.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((p) => `trial ${p.index + 1} ${p.unit} ${p.done}/${p.total}${p.worker ? ` on ${p.worker}` : ''}`);
+    say(`running: ${parts.join('; ')}`);
+  }, PROGRESS_EVERY_MS);
+  ticker.unref();
   try {
     const outcome = await sweep({
       X: examples.X,
@@ -73,7 +85,11 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
       queue: options.queue,
       signal: controller.signal,
       onProgress: (event) => {
-        if (event.type !== 'trial') return;
+        if (event.type === 'progress') {
+          running.set(event.index, event);
+          return;
+        }
+        running.delete(event.result.trial - 1);
         const t = event.result;
         const where = t.worker ? ` on ${t.worker}` : '';
         say(
@@ -104,6 +120,7 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
     if (error instanceof SweepSpecError) throw new UsageError(error.message);
     throw error;
   } finally {
+    clearInterval(ticker);
     process.removeListener('SIGINT', onInterrupt);
   }
 }
