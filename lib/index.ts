@@ -1,7 +1,7 @@
 // dnn-native: deep neural networks on the CPU at the speed of the machine's BLAS.
 
 export { type CsvData, type CsvFeatures, type CsvOptions, loadCsv, loadCsvFeatures } from './data/csv';
-export { readIdx, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
+export { readIdx, readIdxDataset, readIdxImages, readIdxLabels, writeIdx } from './data/idx';
 export {
   type BinaryTask,
   binaryTask,
@@ -25,6 +25,7 @@ export {
   NonFiniteCostError,
   type Progress,
 } from './model/model';
+export { modelToOnnx, type OnnxExtras, saveOnnx } from './model/onnx';
 export type { HiddenActivation, OptimizerName, OutputActivation } from './model/options';
 export {
   costPlotPng,

@@ -27,6 +27,21 @@ function reason(error: unknown): string {
  * (default 4 GiB) are refused before they are read.
  */
 export function readFileChecked(file: string, what: string, maxBytes = DEFAULT_MAX_READ_BYTES): Buffer {
+  const { fd, size } = openRegularFile(file, what, maxBytes);
+  try {
+    const bytes = Buffer.allocUnsafe(size);
+    readFully(fd, bytes, 0, file, what);
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Opens a regular file for reading and returns its descriptor and size (the caller closes it). A device, pipe,
+ * socket or directory is refused, and so is a file over `maxBytes`, before anything is read.
+ */
+export function openRegularFile(file: string, what: string, maxBytes = DEFAULT_MAX_READ_BYTES): OpenFile {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
@@ -41,19 +56,30 @@ export function readFileChecked(file: string, what: string, maxBytes = DEFAULT_M
     if (!stat.isFile()) throw new Error(`${file}: not a regular file (a device, pipe or socket); give a ${what}`);
     if (stat.size > maxBytes)
       throw new Error(`${file}: the ${what} has ${stat.size} bytes, more than the ${maxBytes} allowed`);
-    const bytes = Buffer.allocUnsafe(stat.size);
-    let filled = 0;
-    while (filled < stat.size) {
-      const read = fs.readSync(fd, bytes, filled, stat.size - filled, filled);
-      if (read === 0) throw new Error(`${file}: the ${what} shrank while it was read`);
-      filled += read;
-    }
-    return bytes;
+    return { fd, size: stat.size };
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith(`${file}:`)) throw error;
-    throw new Error(`${file}: cannot read the ${what}: ${reason(error)}`);
-  } finally {
     fs.closeSync(fd);
+    throw error;
+  }
+}
+
+export interface OpenFile {
+  fd: number;
+  size: number;
+}
+
+/** Fills `into` from the file's byte `position` on; an error naming the file if it ends first or cannot be read. */
+export function readFully(fd: number, into: Uint8Array, position: number, file: string, what: string): void {
+  let filled = 0;
+  while (filled < into.length) {
+    let read: number;
+    try {
+      read = fs.readSync(fd, into, filled, into.length - filled, position + filled);
+    } catch (error) {
+      throw new Error(`${file}: cannot read the ${what}: ${reason(error)}`);
+    }
+    if (read === 0) throw new Error(`${file}: the ${what} shrank while it was read`);
+    filled += read;
   }
 }
 
@@ -112,9 +138,18 @@ function removeStaleTemporaries(dir: string, base: string): void {
   }
 }
 
+// /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N
+const STANDARD_STREAM = /^\/dev\/(?:(stdout|stderr)|fd\/(\d+))$|^\/proc\/self\/fd\/(\d+)$/;
+
 function writeAll(fd: number, data: Uint8Array): void {
   let written = 0;
-  while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written);
+  while (written < data.length) {
+    try {
+      written += fs.writeSync(fd, data, written, data.length - written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error; // a non-blocking pipe that is full
+    }
+  }
 }
 
 export interface WriteOptions {
@@ -128,13 +163,15 @@ export interface WriteOptions {
 export function writeFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const what = options.what ?? 'file';
-  const file = finalTarget(target);
   let existing: fs.Stats | null = null;
   try {
-    existing = fs.statSync(file);
+    existing = fs.statSync(target);
   } catch {
     existing = null;
   }
+  // A special file is written through its own path (the kernel follows /dev/stdout -> /proc/self/fd/1 -> a pipe,
+  // which readlink cannot); a regular file through the end of its links, beside which the temporary goes.
+  const file = existing !== null && !existing.isFile() ? target : finalTarget(target);
   for (const input of options.inputs ?? []) {
     let stat: fs.Stats;
     try {
@@ -146,6 +183,22 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
       throw new Error(`${target}: refusing to overwrite ${input}, which this command reads; choose another output`);
   }
   if (existing?.isDirectory()) throw new Error(`${target}: is a directory; give a file name`);
+  const standardStream = STANDARD_STREAM.exec(target);
+  if (standardStream !== null && existing !== null && !existing.isFile()) {
+    // the process's own stdout or stderr: write to the open descriptor (a socket cannot be reopened by its path)
+    const fd =
+      standardStream[1] !== undefined
+        ? standardStream[1] === 'stdout'
+          ? 1
+          : 2
+        : Number(standardStream[2] ?? standardStream[3]);
+    try {
+      writeAll(fd, bytes);
+    } catch (error) {
+      throw new Error(`${target}: cannot write the ${what}: ${reason(error)}`);
+    }
+    return;
+  }
   if (existing !== null && !existing.isFile()) {
     // a device or pipe (/dev/null, /dev/stdout): renaming over it would replace it with a regular file
     try {

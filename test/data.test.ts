@@ -97,11 +97,11 @@ idx('errors name the file and the problem', () => {
   const missing = path.join(dir, 'no-such-file-idx3-ubyte');
   assert.throws(
     () => readIdx(missing),
-    (e: Error) => e.message === `IDX file not found: ${missing}`,
+    (e: Error) => e.message === `${missing}: no such IDX file`,
   );
   assert.throws(
     () => readIdx(`${missing}.gz`),
-    (e: Error) => e.message.includes('not found') && e.message.includes(missing),
+    (e: Error) => e.message === `${missing}.gz: no such IDX file`,
   );
 
   const badMagic = tempFile('bad-magic', Buffer.from([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7]));
@@ -320,7 +320,7 @@ csv('errors name the file, the line and the column', () => {
   const missing = path.join(dir, 'missing.csv');
   assert.throws(
     () => loadCsv(missing),
-    (e: Error) => e.message === `CSV file not found: ${missing}`,
+    (e: Error) => e.message === `${missing}: no such CSV file`,
   );
   const empty = tempFile('empty.csv', '');
   assert.throws(

@@ -114,6 +114,10 @@ test('spec errors name the grid axis or the flag, before anything trains', async
     [['--grid', 'l2=0;1', '--random', '3', '--output-dir', tmp], /--random 3 is more than the grid's 2 points/],
     [['--grid', 'l2=0', '--l2', '1', '--output-dir', tmp], /--l2 is both fixed and a --grid axis/],
     [['--grid', 'l2', '--output-dir', tmp], /--grid "l2": expected NAME=V1;V2/],
+    [
+      ['--grid', 'validation-split=0.1;0.2', '--output-dir', tmp],
+      /--grid validation-split: the sweep holds out its own/,
+    ],
     [['--redis', 'http://host', '--output-dir', tmp], /--redis must start with redis:\/\/ or rediss:\/\//],
     [
       ['--redis', 'redis://:pw@127.0.0.1:1', '--output-dir', tmp],

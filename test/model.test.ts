@@ -225,8 +225,8 @@ test('save / load: exact round trip, atomic write, clear errors for missing, tru
     ['empty', Buffer.alloc(0), /not a dnn-native model file/],
     [
       'bad-header',
-      Buffer.concat([bytes.subarray(0, 16), Buffer.from('{{{{'), bytes.subarray(20)]),
-      /header is not valid JSON/,
+      Buffer.concat([bytes.subarray(0, 20), Buffer.from('{{{{'), bytes.subarray(24)]),
+      /does not match its checksum/,
     ],
   ];
   for (const [name, contents, pattern] of variants) {

@@ -33,6 +33,12 @@ export function addTableFlags(
     const spec = OPTIONS[key] as OptionSpec;
     if (spec.flag === undefined) throw new Error(`options table: ${key} has no flag`);
     const { name, value, parse, choices } = spec.flag;
+    if (value === '') {
+      // a switch: --name and --no-name, unset unless given
+      command.addOption(new Option(`--${name}`, help[key] ?? `${spec.doc}${defaultHelp(spec)}`));
+      command.addOption(new Option(`--no-${name}`, `turn --${name} off`));
+      continue;
+    }
     const option = new Option(`--${name} <${value}>`, help[key] ?? `${spec.doc}${defaultHelp(spec)}`).argParser(
       (text: string) => {
         try {

@@ -2,8 +2,8 @@
 // (quotes, CRLF, a byte-order mark), then checked cell by cell so that every error names the file, the line and
 // the column. X comes out column-major with one example per column: row i of the file is written straight into
 // column i, contiguous.
-import fs from 'node:fs';
-import { describe } from '../checks';
+import { describe, requireDimension } from '../checks';
+import { readFileChecked } from '../io';
 import { allocate, type DType, type FloatArray, Matrix, requireDType } from '../matrix';
 
 // csv-parse publishes its sync API only as the subpath export 'csv-parse/sync', which TypeScript's
@@ -27,7 +27,13 @@ export interface CsvReadOptions {
   delimiter?: string;
   /** Element type of X and Y (default 'float64'). */
   dtype?: DType;
+  /** Files larger than this many bytes are refused before they are read (default 512 MiB). */
+  maxBytes?: number;
 }
+
+export const DEFAULT_CSV_MAX_BYTES = 512 * 1024 ** 2;
+// The largest finite float32, as a float64: values beyond it round to Infinity when stored as float32.
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface CsvOptions extends CsvReadOptions {
   /**
@@ -63,6 +69,13 @@ interface Table {
   columns: number;
   /** header was 'auto' and the first row was taken for data. */
   guessedNoHeader: boolean;
+  /** the element type the values are stored as */
+  dtype: DType;
+}
+
+/** A cell's text for a message: long ones cut, so a 300-digit number does not fill the screen. */
+function shortText(cell: string): string {
+  return cell.length > 40 ? `${cell.slice(0, 37)}...` : cell;
 }
 
 function isNumberCell(cell: string): boolean {
@@ -81,15 +94,9 @@ function readTable(path: string, options: CsvReadOptions): Table {
       `delimiter must be a non-empty string without quotes or line breaks, got ${describe(delimiter)}`,
     );
 
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`CSV file not found: ${path}`);
-    if (code === 'EISDIR') throw new Error(`${path}: is a directory, not a CSV file`);
-    throw new Error(`${path}: cannot read CSV file: ${(err as Error).message}`);
-  }
+  const maxBytes =
+    options.maxBytes === undefined ? DEFAULT_CSV_MAX_BYTES : requireDimension(options.maxBytes, 'maxBytes');
+  const text = readFileChecked(path, 'CSV file', maxBytes);
   let records: CsvRecord[];
   try {
     // Ragged rows are let through here and reported below, with the file's name and the expected count.
@@ -112,7 +119,14 @@ function readTable(path: string, options: CsvReadOptions): Table {
         `${path} line ${row.info.lines}: ${row.record.length} columns, expected ${columns} as on line ${first.info.lines}`,
       );
   }
-  return { path, header, rows, columns, guessedNoHeader: headerOption === 'auto' && !hasHeader };
+  return {
+    path,
+    header,
+    rows,
+    columns,
+    guessedNoHeader: headerOption === 'auto' && !hasHeader,
+    dtype: options.dtype ?? 'float64',
+  };
 }
 
 function columnName(table: Table, column: number): string {
@@ -125,12 +139,17 @@ function cellValue(table: Table, row: CsvRecord, column: number): number {
   if (!NUMBER.test(cell)) {
     const hint = table.guessedNoHeader && row === table.rows[0] ? ' (if this line is a header, pass header: true)' : '';
     throw new Error(
-      (cell === '' ? `${where}: empty cell, expected a number` : `${where}: ${JSON.stringify(cell)} is not a number`) +
-        hint,
+      (cell === ''
+        ? `${where}: empty cell, expected a number`
+        : `${where}: ${JSON.stringify(shortText(cell))} is not a number`) + hint,
     );
   }
   const value = Number(cell);
-  if (!Number.isFinite(value)) throw new Error(`${where}: ${cell} is too large for a floating-point number`);
+  if (!Number.isFinite(value)) throw new Error(`${where}: ${shortText(cell)} is too large for a floating-point number`);
+  if (table.dtype === 'float32' && Math.abs(value) > FLOAT32_MAX)
+    throw new Error(
+      `${where}: ${value} is beyond the float32 range (about 3.4e+38); load the data as float64 or rescale it`,
+    );
   return value;
 }
 
@@ -198,6 +217,12 @@ export function loadCsv(path: string, options: CsvOptions = {}): CsvData {
           "(binary classification; pass labels: 'any' to allow other numeric labels)",
       );
     Y[i] = label;
+    // a float32 label must not become a class index by rounding (2.00000001 is not class 2)
+    if (Number.isInteger(Y[i]) && !Number.isInteger(label))
+      throw new Error(
+        `${path} line ${row.info.lines}, ${columnName(table, labelIndex)}: label ${label} is not a whole number, ` +
+          `but ${dtype} rounds it to ${Y[i]}; labels must be exact`,
+      );
   });
   const { X, featureNames } = fillFeatures(table, labelIndex, dtype);
   return {

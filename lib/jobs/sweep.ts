@@ -137,7 +137,9 @@ export function planSweep(spec: SweepSpec): {
     (outputFlag as 'sigmoid' | 'softmax' | undefined) ??
     (largestLabel(spec.Y) > 1 ? 'softmax' : 'sigmoid');
   if (output !== 'sigmoid' && output !== 'softmax')
-    throw new SweepSpecError(`--output-activation must be sigmoid or softmax, got ${JSON.stringify(output)}`);
+    throw new SweepSpecError(
+      `--output-activation ${output}: sweeps rank classifiers (sigmoid or softmax) by validation accuracy; regression sweeps (validationR2) are not supported yet`,
+    );
   const dtype = (dtypeFlag ?? spec.X.dtype) as DType;
   if (dtype !== 'float32' && dtype !== 'float64')
     throw new SweepSpecError(`--dtype must be float32 or float64, got ${JSON.stringify(dtype)}`);

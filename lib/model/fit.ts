@@ -1,10 +1,12 @@
 // Training: a pure plan (fit options and the data's size to the steps to run) and the loops that run it. Full batch
 // sends runs of steps to the native network in one call; mini-batches are column views of the data (or of one
 // shuffled copy per fit), so a step allocates nothing.
+import fs from 'node:fs';
 import type { Matrix } from '../matrix';
 import { allocate, type FloatArray } from '../matrix';
 import native from '../native';
 import { RandomState } from '../random';
+import { type CheckpointProgress, checkpointRun, resumeFrom, writeCheckpoint } from './checkpoint';
 import type { Model } from './model';
 import type { FitSettings, Progress } from './options';
 
@@ -19,6 +21,12 @@ export interface FitResult {
   examplesPerSecond: number;
   /** true when stopped early by an abort (fitAsync) */
   aborted: boolean;
+  /** with validationSplit: the validation cost and metric (accuracy, or r2 for regression) at each recorded cost */
+  validationCosts?: number[];
+  validationMetrics?: number[];
+  /** with early stopping: the epoch (full batch: iteration) whose parameters the model keeps, and whether it stopped */
+  bestEpoch?: number;
+  stoppedEarly?: boolean;
 }
 
 /**
@@ -44,6 +52,8 @@ export class NonFiniteCostError extends Error {
 /** How the worker behind fitAsync asks a running fit to stop after its current step. */
 export interface FitHooks {
   shouldStop?: () => boolean;
+  /** after each recorded cost (an epoch, or costEvery full-batch steps): validation figures, and whether to stop */
+  afterEpoch?: (epoch: number) => { cost: number; metric: number; stop: boolean };
 }
 
 // Full-batch steps run in one native call at most (between them fit() checks for an abort).
@@ -71,6 +81,7 @@ export interface FitPlan {
   seed: number;
   onProgress?: (progress: Progress) => void;
   progressEvery: number;
+  checkpoint?: FitSettings['checkpoint'];
 }
 
 /** The steps a fit of m examples runs with these (checked) settings. */
@@ -101,7 +112,44 @@ export function planFit(settings: FitSettings, m: number): FitPlan {
     seed: settings.seed,
     onProgress: settings.onProgress,
     progressEvery: settings.progressEvery ?? 0,
+    checkpoint: settings.checkpoint,
   };
+}
+
+type Network = InstanceType<typeof native.Network>;
+
+/**
+ * The optimiser's state (momentum's velocity, Adam's moments and step) as it was before each of the last two steps.
+ * A non-finite cost at step d sends the network back to the parameters step d - 1 started from; the state goes
+ * back with them, to what it was before step d - 1, so that training can continue from a consistent point.
+ */
+class OptimizerHistory {
+  private readonly saved: { velocity: FloatArray; squares: FloatArray | null; step: number }[];
+
+  constructor(
+    private readonly velocity: FloatArray,
+    private readonly squares: FloatArray | null,
+    private readonly network: Network,
+  ) {
+    this.saved = [0, 1].map(() => ({ velocity: velocity.slice(), squares: squares?.slice() ?? null, step: 0 }));
+  }
+
+  /** before step `step` */
+  record(step: number): void {
+    const slot = this.saved[step % 2];
+    slot.velocity.set(this.velocity);
+    if (this.squares !== null) slot.squares!.set(this.squares);
+    slot.step = this.network.step;
+  }
+
+  /** after a non-finite cost at `step`; `firstStep` is this fit's first (whose non-finite cost changed nothing) */
+  rollBack(step: number, firstStep: number): void {
+    if (step <= firstStep) return;
+    const slot = this.saved[(step - 1) % 2];
+    this.velocity.set(slot.velocity);
+    if (this.squares !== null) this.squares.set(slot.squares!);
+    this.network.step = slot.step;
+  }
 }
 
 export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks: FitHooks = {}): FitResult {
@@ -120,13 +168,16 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     seed,
     onProgress,
     progressEvery,
+    checkpoint,
   } = plan;
   const { dtype, inputSize: n0, outputSize: nL } = model;
   const network = model.networkFor(batchSize);
+  const optimizer = model.optimizerState();
+  const history =
+    optimizer.velocity !== null ? new OptimizerHistory(optimizer.velocity, optimizer.squares, network) : null;
   // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
   const rateAt = (t: number) =>
     decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery));
-  if (model.usesDropout) network.reseedDropout(seed);
   // Everything a step touches is set up here, before the loop: shuffled copies and the batch views into them.
   const sourceX = shuffle ? allocate(dtype, X.data.length) : X.data;
   const sourceY = shuffle ? allocate(dtype, Y.data.length) : Y.data;
@@ -142,18 +193,32 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     batchY.push(sourceY.subarray(start * nL, end * nL));
     batchM.push(end - start);
   }
+  const run = checkpoint !== undefined ? checkpointRun(plan, X, Y) : null;
+  const resumed: CheckpointProgress | null =
+    checkpoint?.resume && fs.existsSync(checkpoint.path) ? resumeFrom(checkpoint.path, model, run!) : null;
+  if (model.usesDropout) {
+    network.reseedDropout(seed);
+    // A resumed run draws the masks of the steps already done again (forward passes, no updates), so the masks'
+    // stream continues where the interrupted run left it.
+    if (resumed !== null && miniBatch)
+      for (let e = 0; e < resumed.epochs; e++)
+        for (const columns of batchM) network.forward(X.data.subarray(0, columns * n0), columns, true);
+    else if (resumed !== null) for (let i = 0; i < resumed.iterations; i++) network.forward(X.data, m, true);
+  }
   const result: FitResult = {
-    costs: [],
-    costAt: [],
-    iterations: 0,
-    epochs: 0,
+    costs: resumed ? [...resumed.costs] : [],
+    costAt: resumed ? [...resumed.costAt] : [],
+    iterations: resumed?.iterations ?? 0,
+    epochs: resumed?.epochs ?? 0,
     elapsedMs: 0,
     examplesPerSecond: 0,
     aborted: false,
   };
-  const started = performance.now();
-  let examples = 0,
+  const started = performance.now() - (resumed?.elapsedMs ?? 0);
+  let examples = resumed?.examples ?? 0,
     lastCost = NaN;
+  const firstStep = result.iterations;
+  let validated: { cost: number; metric: number } | null = null;
   const report = (iteration: number, epoch: number, epochCost?: number) => {
     if (onProgress !== undefined)
       onProgress({
@@ -165,7 +230,21 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         examples,
         elapsedMs: performance.now() - started,
         ...(epochCost === undefined ? {} : { epochCost }),
+        ...(validated === null ? {} : { validationCost: validated.cost, validationMetric: validated.metric }),
       });
+    validated = null;
+  };
+  const save = () => {
+    if (checkpoint === undefined) return;
+    const done = {
+      iterations: result.iterations,
+      epochs: result.epochs,
+      examples,
+      costs: result.costs,
+      costAt: result.costAt,
+      elapsedMs: performance.now() - started,
+    };
+    writeCheckpoint(checkpoint.path, model, { run: run!, done });
   };
   const finish = () => {
     network.syncParameters();
@@ -174,18 +253,35 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     return result;
   };
   const diverged = (iteration: number, epoch: number, cost: number) => {
+    history?.rollBack(iteration, firstStep);
     finish();
     return new NonFiniteCostError(iteration, epoch, cost, result);
+  };
+
+  // Validation figures after a recorded cost (they ride on its progress report); true asks the loop to stop.
+  const validate = (at: number): boolean => {
+    if (hooks.afterEpoch === undefined) return false;
+    const { cost, metric, stop } = hooks.afterEpoch(at);
+    validated = { cost, metric };
+    result.validationCosts = [...(result.validationCosts ?? []), cost];
+    result.validationMetrics = [...(result.validationMetrics ?? []), metric];
+    if (stop) result.stoppedEarly = true;
+    return stop;
   };
 
   try {
     if (!miniBatch) {
       // Full batch: the batch never changes, so runs of steps go to the network in one call (trainSteps), cut
-      // wherever JavaScript has something to do: a cost to record, a progress report, a learning-rate change,
-      // and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly.
+      // wherever JavaScript has something to do: a cost to record, a progress report, a checkpoint, a learning-rate
+      // change, and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly. With momentum or
+      // Adam each step is its own call, so that their state before it can be kept (OptimizerHistory).
+      const checkpointDue = (i: number) => checkpoint !== undefined && (i + 1) % checkpoint.every === 0;
       const events = (i: number) =>
-        i % costEvery === 0 || i === iterations - 1 || (progressEvery > 0 && (i + 1) % progressEvery === 0);
-      let i = 0;
+        i % costEvery === 0 ||
+        i === iterations - 1 ||
+        (progressEvery > 0 && (i + 1) % progressEvery === 0) ||
+        checkpointDue(i);
+      let i = result.iterations;
       while (i < iterations) {
         if (hooks.shouldStop?.()) {
           result.aborted = true;
@@ -193,27 +289,40 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         }
         let last = i;
         const rate = rateAt(i);
-        while (!events(last) && last + 1 < iterations && last - i + 1 < MAX_STEPS_PER_CALL && rateAt(last + 1) === rate)
+        while (
+          history === null &&
+          !events(last) &&
+          last + 1 < iterations &&
+          last - i + 1 < MAX_STEPS_PER_CALL &&
+          rateAt(last + 1) === rate
+        )
           last++;
         const count = last - i + 1;
+        history?.record(i);
         const completed = network.trainSteps(batchX[0], batchY[0], m, rate, count, stepCosts);
         examples += completed * m;
         result.iterations = i + completed;
         if (completed < count) throw diverged(i + completed, 0, stepCosts[completed]);
         lastCost = stepCosts[count - 1];
-        if (last % costEvery === 0 || last === iterations - 1) {
+        result.epochs = 1;
+        const recorded = last % costEvery === 0 || last === iterations - 1;
+        let stop = false;
+        if (recorded) {
           result.costs.push(lastCost);
           result.costAt.push(last);
-          report(last + 1, 0);
-        } else if (progressEvery > 0 && (last + 1) % progressEvery === 0) report(last + 1, 0);
+          stop = validate(last);
+        }
+        if (checkpointDue(last) || last === iterations - 1) save(); // before the report, which may throw
+        if (recorded || (progressEvery > 0 && (last + 1) % progressEvery === 0)) report(last + 1, 0);
         i = last + 1;
+        if (stop) break;
       }
       result.epochs = result.iterations > 0 ? 1 : 0;
       return finish();
     }
 
-    let step = 0;
-    for (let epoch = 0; epoch < epochs && !result.aborted; epoch++) {
+    let step = result.iterations;
+    for (let epoch = result.epochs; epoch < epochs && !result.aborted; epoch++) {
       if (order !== null) {
         // np.random.seed(seed + epoch + 1); permutation = np.random.permutation(m), as the course's model()
         for (let i = 0; i < m; i++) order[i] = i;
@@ -228,6 +337,7 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
           result.aborted = true;
           break;
         }
+        history?.record(step);
         const cost = network.trainStep(batchX[b], batchY[b], batchM[b], rate);
         if (!Number.isFinite(cost)) throw diverged(step, epoch, cost);
         lastCost = cost;
@@ -241,7 +351,10 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
       result.epochs = epoch + 1;
       result.costs.push(epochCost / m);
       result.costAt.push(epoch);
+      const stop = validate(epoch);
+      if (checkpoint !== undefined && ((epoch + 1) % checkpoint.every === 0 || epoch === epochs - 1)) save();
       report(step, epoch, epochCost / m);
+      if (stop) break;
     }
     return finish();
   } catch (error) {

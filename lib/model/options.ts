@@ -9,7 +9,7 @@ import native, { type ActivationCode } from '../native';
 import { freshSeed, type InitScheme, requireInit, requireSeed } from '../random';
 
 export type HiddenActivation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
-export type OutputActivation = 'sigmoid' | 'softmax';
+export type OutputActivation = 'sigmoid' | 'softmax' | 'linear';
 export type OptimizerName = 'gd' | 'momentum' | 'adam';
 
 export interface ModelOptions {
@@ -23,7 +23,7 @@ export interface ModelOptions {
   seed?: number;
   /** hidden layers' activation, one for all or one per hidden layer (default 'relu'; leaky relu's slope is 0.01) */
   hiddenActivation?: HiddenActivation | readonly HiddenActivation[];
-  /** 'sigmoid' with binary cross-entropy (default; labels 0/1) or 'softmax' with categorical cross-entropy (classes) */
+  /** 'sigmoid' with binary cross-entropy (default; labels 0/1), 'softmax' with categorical cross-entropy (classes), or 'linear' with half the mean squared error (regression) */
   output?: OutputActivation;
   /** 'gd' (plain gradient descent, default), 'momentum' or 'adam', as the course defines them */
   optimizer?: OptimizerName;
@@ -70,6 +70,9 @@ export interface Progress {
   elapsedMs: number;
   /** set on the report at the end of each mini-batch epoch: that epoch's example-weighted mean cost (the recorded cost) */
   epochCost?: number;
+  /** with validationSplit, on the reports of recorded costs: the validation cost and metric (accuracy, or r2) */
+  validationCost?: number;
+  validationMetric?: number;
 }
 
 export interface FitOptions {
@@ -95,6 +98,24 @@ export interface FitOptions {
   onProgress?: (progress: Progress) => void;
   /** also report progress every progressEvery steps (default: only at recorded costs) */
   progressEvery?: number;
+  /** write checkpoints while training, and optionally resume from one: { path, every, resume } */
+  checkpoint?: CheckpointOptions;
+  /** hold out this fraction of the examples (seeded by `seed`, stratified by class for classifiers) and report the validation cost and metric at every recorded cost (default: none) */
+  validationSplit?: number;
+  /** with validationSplit: stop after `patience` recorded costs without a better validation cost, keeping the best parameters (default true when validationSplit is given) */
+  earlyStopping?: boolean;
+  /** recorded costs (epochs) without improvement before early stopping (default 10) */
+  patience?: number;
+}
+
+/** Where and how often fit() writes a checkpoint, and whether it continues from one (lib/model/checkpoint.ts). */
+export interface CheckpointOptions {
+  /** the checkpoint file, written atomically (it is also a model file: Model.load reads it) */
+  path: string;
+  /** epochs (full batch: iterations) between checkpoints (default 1); one is also written when training ends */
+  every?: number;
+  /** continue from `path` when it exists (same model settings, data and fit options), else start afresh (default false) */
+  resume?: boolean;
 }
 
 export interface FitAsyncOptions extends FitOptions {
@@ -135,7 +156,7 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
 // Checks
 
 const HIDDEN: readonly HiddenActivation[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid'];
-const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax'];
+const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax', 'linear'];
 const OPTIMIZERS: readonly OptimizerName[] = ['gd', 'momentum', 'adam'];
 const INITS: readonly InitScheme[] = ['he', 'lecun', 'small'];
 const DTYPES: readonly DType[] = ['float64', 'float32'];
@@ -173,6 +194,22 @@ function boolean(value: unknown, name: string): boolean {
 function callback(value: unknown, name: string): (progress: Progress) => void {
   if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
   return value as (progress: Progress) => void;
+}
+
+function checkpoint(value: unknown, name: string): Required<CheckpointOptions> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`${name} must be an object { path, every, resume }, got ${describe(value)}`);
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given))
+    if (!['path', 'every', 'resume'].includes(key))
+      throw new TypeError(`${name}.${key} is not an option (known: path, every, resume)`);
+  if (typeof given.path !== 'string' || given.path === '')
+    throw new TypeError(`${name}.path must be a non-empty path string, got ${describe(given.path)}`);
+  return {
+    path: given.path,
+    every: given.every === undefined ? 1 : requireDimension(given.every, `${name}.every`),
+    resume: given.resume === undefined ? false : boolean(given.resume, `${name}.resume`),
+  };
 }
 
 function signal(value: unknown, name: string): AbortSignal {
@@ -291,7 +328,7 @@ export const OPTIONS = {
   },
   output: {
     scope: 'model',
-    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy) or softmax (classes, categorical cross-entropy)',
+    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy), softmax (classes, categorical cross-entropy) or linear (regression, squared error)',
     default: 'sigmoid',
     check: (value, name, settings) => {
       const output = oneOf(OUTPUTS)(value, name);
@@ -418,6 +455,32 @@ export const OPTIONS = {
     scope: 'fit',
     doc: 'also report progress every n steps',
     check: (value, name) => requireDimension(value, name),
+  },
+  validationSplit: {
+    scope: 'fit',
+    doc: 'hold out this fraction of the examples for validation (stratified by class), reported every epoch',
+    defaultText: 'none',
+    check: fraction('(', ')'),
+    flag: { name: 'validation-split', value: 'fraction', parse: numberText },
+  },
+  earlyStopping: {
+    scope: 'fit',
+    doc: 'with a validation split: stop when the validation cost has not improved for --patience epochs, keeping the best model',
+    defaultText: 'on with a validation split',
+    check: boolean,
+    flag: { name: 'early-stopping', value: '', parse: wordText },
+  },
+  patience: {
+    scope: 'fit',
+    doc: 'epochs without a better validation cost before early stopping',
+    default: 10,
+    check: (value, name) => requireDimension(value, name),
+    flag: { name: 'patience', value: 'n', parse: integerText },
+  },
+  checkpoint: {
+    scope: 'fit',
+    doc: 'write { path } every { every } epochs (full batch: iterations) atomically; { resume: true } continues from it',
+    check: checkpoint,
   },
   signal: { scope: 'fitAsync', doc: 'stops training after the current step when aborted', check: signal },
   blasThreads: {
@@ -579,6 +642,10 @@ export interface FitSettings {
   costEvery: number;
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
+  checkpoint?: Required<CheckpointOptions>;
+  validationSplit?: number;
+  earlyStopping: boolean;
+  patience: number;
 }
 
 /** Checks fit options (refusing unknown keys) against a model whose optimizer sets the default learning rate. */
@@ -602,6 +669,10 @@ export function normaliseFitOptions(
     costEvery: s.costEvery as number,
     onProgress: s.onProgress as FitSettings['onProgress'],
     progressEvery: s.progressEvery as number | undefined,
+    checkpoint: s.checkpoint as FitSettings['checkpoint'],
+    validationSplit: s.validationSplit as number | undefined,
+    earlyStopping: (s.earlyStopping as boolean | undefined) ?? s.validationSplit !== undefined,
+    patience: s.patience as number,
   };
 }
 
@@ -620,6 +691,7 @@ export const ACTIVATION_CODES: Record<HiddenActivation | OutputActivation, Activ
   tanh: native.Activation.tanh,
   sigmoid: native.Activation.sigmoid,
   softmax: native.Activation.softmax,
+  linear: native.Activation.linear,
 } as const;
 
 export const OPTIMIZER_CODES: Record<OptimizerName, 0 | 1 | 2> = {
