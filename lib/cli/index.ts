@@ -23,6 +23,7 @@ import {
 } from './data';
 import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
 import { formatCount, formatPercent, perClassAccuracy } from './progress';
+import { registerJobCommands } from './sweep';
 import { evaluateTabular, predictTabular } from './tabular';
 import { type TrainOptions, trainCommand } from './train';
 
@@ -268,6 +269,7 @@ export function buildProgram(): Command {
       process.stdout.write(`wrote ${options.output} (ONNX, input "features" of ${model.inputSize} values per row)\n`);
     });
 
+  registerJobCommands(program);
   return program;
 }
 
