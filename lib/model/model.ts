@@ -5,12 +5,12 @@
 // Training lives in fit.ts (plan and loops), fit-async.ts (the worker) and gradient-check.ts; the file format in
 // file-format.ts.
 import { describe } from '../checks';
-import { readFileChecked, writeFileAtomic } from '../io';
+import { writeFileAtomic } from '../io';
 import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireShape } from '../matrix';
 import native, { type ActivationCode } from '../native';
 import { drawWeights, type InitScheme, RandomState } from '../random';
 import type { Parameters } from '../tutorial';
-import { decodeModel, encodeModel, type OptimizerState } from './file-format';
+import { decodeModel, encodeModel, type OptimizerState, readModelFile } from './file-format';
 import { type FitHooks, type FitResult, planFit, runFit } from './fit';
 import { fitInWorker, type TrainingState } from './fit-async';
 import { type GradientCheckOptions, gradientCheck } from './gradient-check';
@@ -413,12 +413,21 @@ export class Model {
   /**
    * Writes the model to `file` (the format in file-format.ts), atomically: a temporary file, then a rename. The
    * file holds the parameters and the optimiser's state, so fit() after load() continues as if never saved.
+   * `inputs`: files the caller read (data, another model) that must not be overwritten; naming one is an error.
    */
-  save(file: string): void {
+  save(file: string, options: { inputs?: readonly string[] } = {}): void {
     this.requireIdle('save');
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState()), { what: 'model file' });
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options must be an object { inputs }, got ${describe(options)}`);
+    const inputs = options.inputs ?? [];
+    if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'string'))
+      throw new TypeError(`options.inputs must be a list of path strings, got ${describe(inputs)}`);
+    writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState()), {
+      what: 'model file',
+      inputs,
+    });
   }
 
   /**
@@ -428,7 +437,7 @@ export class Model {
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { config, params, optimizer } = decodeModel(readFileChecked(file, 'model file'), file);
+    const { config, params, optimizer } = decodeModel(readModelFile(file), file);
     const model = Model.fromConfig(config);
     model.importState({
       params,
