@@ -120,7 +120,7 @@ test('progress is coalesced: a slow onProgress sees the latest report, a timer s
   );
   const settleMs = performance.now() - abortedAt;
   assert.is(outcome, 'AbortError');
-  assert.ok(settleMs < 500, `settled ${settleMs.toFixed(0)} ms after abort`);
+  assert.ok(settleMs < 1000, `settled ${settleMs.toFixed(0)} ms after abort`);
   assert.is(afterAbort, 0, 'no progress delivered after abort');
   assert.ok(timerLate < 200, `a 100 ms timer fired ${timerLate.toFixed(0)} ms late`);
   assert.ok(seen.length > 5 && seen.length < 200, `${seen.length} deliveries`);

@@ -225,20 +225,42 @@ function train(
       void worker.terminate();
     };
     const stopping = () => settled || callbackError !== null || signal?.aborted === true;
+    // Deliveries run from setImmediate, one per turn of the event loop, so timers and I/O keep their turns however
+    // slow onProgress is; the pending flag stays set until a delivery is over, so the worker posts nothing meanwhile.
+    let scheduled = false;
+    const deliverLatest = () => {
+      if (stopping()) return; // nothing is delivered after an abort or a callback's error
+      const latest = readProgress(flags, record, delivered);
+      if (latest === null) return;
+      try {
+        onProgress?.(latest);
+      } catch (error) {
+        // a throwing callback stops training, as it does in fit(); the steps done are kept
+        callbackError = { error };
+        Atomics.store(flags, ABORT, 1);
+      }
+    };
+    const delivery = () => {
+      scheduled = false;
+      deliverLatest();
+      Atomics.store(flags, PROGRESS_PENDING, 0);
+      // a report written while the flag was set posted no message: deliver it too
+      if (
+        !stopping() &&
+        Atomics.load(flags, SEQUENCE) !== delivered.sequence &&
+        Atomics.compareExchange(flags, PROGRESS_PENDING, 0, 1) === 0
+      )
+        scheduleDelivery();
+    };
+    const scheduleDelivery = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(delivery);
+    };
     worker.on('message', (message) => {
-      if (message.type === 'progress') {
-        Atomics.store(flags, PROGRESS_PENDING, 0); // from here on, a newer report posts a new message
-        if (stopping()) return; // nothing is delivered after an abort or a callback's error
-        const latest = readProgress(flags, record, delivered);
-        if (latest === null) return;
-        try {
-          onProgress?.(latest);
-        } catch (error) {
-          // a throwing callback stops training, as it does in fit(); the steps done are kept
-          callbackError = { error };
-          Atomics.store(flags, ABORT, 1);
-        }
-      } else if (message.type === 'done') {
+      if (message.type === 'progress') scheduleDelivery();
+      else if (message.type === 'done' || message.type === 'error') deliverLatest(); // the last report comes first
+      if (message.type === 'done') {
         const result: FitResult = message.result;
         settle(true, message.adamStep, () => {
           if (callbackError !== null) reject(callbackError.error);
