@@ -36,18 +36,19 @@ test('a 10-column view of a large matrix: only those columns are copied, and the
   const options = { layerDims: [784, 4, 1], dtype: 'float32' as const, seed: 2 };
   const fit = { iterations: 20, learningRate: 0.05 };
   gc();
-  const before = process.memoryUsage().arrayBuffers;
+  // resident memory of the whole process (the worker's copy included); the untouched zeros of `big` are not resident
+  const before = process.memoryUsage.rss();
   let during = 0;
   const model = new Model(options);
   await model.fitAsync(view, Y, {
     ...fit,
     progressEvery: 1,
     onProgress: () => {
-      during = Math.max(during, process.memoryUsage().arrayBuffers);
+      during = Math.max(during, process.memoryUsage.rss());
     },
   });
   assert.ok(
-    during - before < 20e6,
+    during - before < 50e6,
     `fitAsync held ${((during - before) / 1e6).toFixed(1)} MB more (the view is 31 KB)`,
   );
   const compact = new Model(options);
