@@ -67,6 +67,16 @@ test('special files are written in place, links are followed, the mode is kept, 
   );
   assert.is(child.stderr, '');
   assert.is(child.stdout, 'through the pipe');
+  // stdout redirected to a file: written at the descriptor's offset, so later output follows it in the same file
+  const redirected = path.join(tmp, 'redirected.txt');
+  const out = fs.openSync(redirected, 'w');
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '-e', `require(${IO}).writeFileAtomic('/dev/stdout', 'model\\n'); console.log('saved')`],
+    { stdio: ['ignore', out, 'inherit'] },
+  );
+  fs.closeSync(out);
+  assert.is(fs.readFileSync(redirected, 'utf8'), 'model\nsaved\n');
 
   const target = path.join(tmp, 'v3.dnn'),
     link = path.join(tmp, 'current.dnn');
