@@ -25,7 +25,7 @@ export {
   NonFiniteCostError,
   type Progress,
 } from './model/model';
-export type { HiddenActivation, OptimizerName, OutputActivation } from './model/options';
+export type { CheckpointOptions, HiddenActivation, OptimizerName, OutputActivation } from './model/options';
 export {
   costPlotPng,
   costPlotSvg,
