@@ -136,6 +136,40 @@ export declare function workspaceLength(layerDims: readonly number[], capacity: 
 /** Length of a network's dropout masks for `capacity` columns: Σ_{l<L} n_l · capacity. */
 export declare function maskLength(layerDims: readonly number[], capacity: number): number;
 
+/** One matrix inside a flat buffer: `length` = rows · cols elements from `offset`, column-major. */
+export interface MatrixSlot {
+  offset: number;
+  rows: number;
+  cols: number;
+  length: number;
+}
+
+/**
+ * Where every matrix of a network sits in its buffers, in elements: the native layout itself (computed once when a
+ * Network is built), so no caller needs to re-derive it.
+ */
+export interface NetworkLayout {
+  capacity: number;
+  parameterCount: number;
+  workspaceLength: number;
+  maskLength: number;
+  /** W_l (n_l, n_{l-1}) and b_l (n_l, 1) of layer l at [l - 1], in params, nextParams, grads, velocity and squares */
+  parameters: { W: MatrixSlot; b: MatrixSlot }[];
+  /** A_l (n_l, capacity) of layer l at [l - 1], in the workspace (hidden layers: after dropout in training) */
+  activations: MatrixSlot[];
+  /** the output AL (n_L, capacity): activations[L - 1]; a batch of m uses its first m columns */
+  output: MatrixSlot;
+  /** the output layer's logits Z_L (n_L, capacity), in the workspace */
+  logits: MatrixSlot;
+  /** dZ_l (n_l, capacity) of layer l at [l - 1], in the workspace */
+  gradients: MatrixSlot[];
+  /** dropout masks D_l (n_l, capacity) of hidden layer l at [l - 1], in masks */
+  masks: MatrixSlot[];
+}
+
+/** The layout of a network with these layer sizes and batch capacity (the same object as `network.layout`). */
+export declare function networkLayout(layerDims: readonly number[], capacity: number): NetworkLayout;
+
 export interface NetworkSpec {
   /** [n_0 (inputs), n_1, ..., n_L (outputs)] */
   layerDims: readonly number[];
@@ -181,6 +215,8 @@ export declare class Network {
   constructor(spec: NetworkSpec);
   /** 0 while `params` holds the current parameters, 1 while `nextParams` does. */
   readonly current: 0 | 1;
+  /** Where each matrix sits in this network's buffers (networkLayout(layerDims, capacity)). */
+  readonly layout: NetworkLayout;
   /** Adam's step count t (its bias correction); settable to resume training. */
   step: number;
   /** Forward pass of X (n_0, m), m <= capacity: fills A_1..A_L and Z_L in the workspace; training applies dropout. */

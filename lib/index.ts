@@ -25,6 +25,7 @@ export {
   NonFiniteCostError,
   type Progress,
 } from './model/model';
+export { modelToOnnx, type OnnxExtras, saveOnnx } from './model/onnx';
 export type { CheckpointOptions, HiddenActivation, OptimizerName, OutputActivation } from './model/options';
 export {
   costPlotPng,

@@ -103,6 +103,15 @@ function sameFile(a: fs.Stats, b: fs.Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/** Whether two paths name the same existing file (links followed). */
+export function isSameFile(a: string, b: string): boolean {
+  try {
+    return sameFile(fs.statSync(a), fs.statSync(b));
+  } catch {
+    return false;
+  }
+}
+
 // Temporary names carry the writer's pid, so a leftover from a killed process can be told from a live writer's.
 const TEMPORARY = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 

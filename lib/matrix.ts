@@ -76,6 +76,42 @@ export class Matrix<A extends FloatArray = FloatArray> {
     return out;
   }
 
+  /**
+   * From examples as they usually arrive, one per row (`examples[j]` holds example j's features), into the
+   * layout the network takes: one example per column, so the result is (features, examples). The transpose of
+   * fromRows on the same nesting.
+   */
+  static fromExamples(examples: readonly (readonly number[])[], dtype: DType = 'float64'): Matrix {
+    if (!Array.isArray(examples) || examples.length === 0)
+      throw new TypeError(`examples must be a non-empty array of rows (one example each), got ${describe(examples)}`);
+    const features = Array.isArray(examples[0]) ? examples[0].length : 0;
+    if (features === 0) throw new TypeError('examples[0] must be a non-empty array of numbers (its features)');
+    const out = Matrix.zeros(features, examples.length, dtype);
+    examples.forEach((example, j) => {
+      if (!Array.isArray(example) || example.length !== features)
+        throw new RangeError(
+          `examples[${j}] must be an array of ${features} numbers, got ${Array.isArray(example) ? `${example.length} entries` : describe(example)}`,
+        );
+      // example j is column j: contiguous in column-major storage
+      example.forEach((v, i) => {
+        if (typeof v !== 'number') throw new TypeError(`examples[${j}][${i}] must be a number, got ${describe(v)}`);
+        out.data[i + j * features] = v;
+      });
+    });
+    return out;
+  }
+
+  /** A new (cols, rows) matrix holding the transpose, in the same dtype. */
+  transpose(): Matrix<A> {
+    const out = Matrix.zeros(this.cols, this.rows, this.dtype) as Matrix<A>;
+    const rows = this.rows,
+      cols = this.cols,
+      source = this.data,
+      target = out.data;
+    for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) target[j + i * cols] = source[i + j * rows];
+    return out;
+  }
+
   get dtype(): DType {
     return dtypeOf(this.data);
   }

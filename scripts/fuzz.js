@@ -11,11 +11,13 @@
 // elements must be a RangeError naming layerDims or capacity, any other the exact value.
 // Networks are fuzzed too: built from random specs (sigmoid or softmax output, L2, dropout, gradient descent,
 // momentum or Adam), trained against a JavaScript reference of the same network and optimiser, fed broken batches,
-// and have buffers detached under them.
+// and have buffers detached under them. Raced calls put inputs on a SharedArrayBuffer that a worker thread keeps
+// rewriting (indices, matrices, batches, parameters): they must return or throw a TypeError or RangeError.
 //
 //   node scripts/fuzz.js --calls 1000000 --seed 7       a long run (exit status 1 on any failure)
 //   node scripts/fuzz.js --calls 5000 --seed 7 --trace  print each call before making it (to find a crash)
 //   --strict   count known, reported defects as failures too
+//   --no-race  leave out the raced calls (inputs on a SharedArrayBuffer that a worker thread rewrites: see Racer)
 //
 // The addon is loaded from DNN_NATIVE_BINARY when set, else as lib/binding.ts does (build/Release, prebuilds/).
 // test/fuzz.test.ts runs a short run of the same code in the suite.
@@ -484,6 +486,13 @@ function close(actual, expected, dtype, scale = 1) {
   if (Number.isNaN(expected)) return Number.isNaN(actual);
   if (!Number.isFinite(expected)) return actual === expected;
   const tol = (dtype === 'f32' ? 2e-4 : 1e-10) * Math.max(1, Math.abs(expected), scale);
+  // near or past float32's largest value, float32 arithmetic may overflow where the float64 reference does not
+  if (
+    dtype === 'f32' &&
+    Math.abs(expected) * (1 + 2e-4) > 3.4028234663852886e38 &&
+    actual === Math.sign(expected) * Infinity
+  )
+    return true;
   return Math.abs(actual - expected) <= tol;
 }
 
@@ -584,6 +593,76 @@ function validScalars(random) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Raced inputs: arrays on a SharedArrayBuffer that a worker thread rewrites while the binding reads them. Each word
+// in use flips, for a moment, to a hostile value (0x7fffffff: far out of range as an index, NaN as a float32, huge as
+// half a float64) and back to its valid value (kept in a shadow buffer). A raced call has no right result; it must
+// return or throw a TypeError or RangeError, and never crash.
+
+const RACE_WORDS = 1 << 14; // 64 KiB of raced inputs
+
+const RACER_SOURCE = `
+  const { workerData: { pool, shadow, control } } = require('node:worker_threads');
+  // control: [0] 1 running, 2 stop; [1] the words in use (from word 0)
+  Atomics.store(control, 0, 1);
+  let state = 0x9e3779b9;
+  while (Atomics.load(control, 0) === 1) {
+    const used = Atomics.load(control, 1);
+    if (used === 0) continue;
+    for (let k = 0; k < 1024; k++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      const i = state % used;
+      Atomics.store(pool, i, state & 1 ? 0x7fffffff : 0xffffffff);
+      Atomics.store(pool, i, Atomics.load(shadow, i));
+    }
+  }
+`;
+
+class Racer {
+  constructor() {
+    const { Worker } = require('node:worker_threads');
+    this.pool = new Uint32Array(new SharedArrayBuffer(RACE_WORDS * 4));
+    this.shadow = new Uint32Array(new SharedArrayBuffer(RACE_WORDS * 4));
+    this.control = new Int32Array(new SharedArrayBuffer(8));
+    this.worker = new Worker(RACER_SOURCE, {
+      eval: true,
+      workerData: { pool: this.pool, shadow: this.shadow, control: this.control },
+    });
+    this.worker.unref();
+    // the fuzzer is synchronous: wait here until the worker runs
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(this.control, 0) !== 1) {
+      if (Date.now() > deadline) throw new Error('fuzz: the racing worker did not start');
+      Atomics.wait(this.control, 0, 0, 5);
+    }
+    this.used = 0;
+  }
+
+  /** Starts a raced call's layout: the worker pauses (no words in use) until the inputs are placed. */
+  reset() {
+    Atomics.store(this.control, 1, 0);
+    this.used = 0;
+  }
+
+  /** A typed array of `length` on the raced pool, filled by `fill(view)`; the worker flips it from now on. */
+  array(Type, length, fill) {
+    const words = Math.ceil((length * Type.BYTES_PER_ELEMENT) / 4);
+    const first = this.used + (this.used & 1); // 8-byte aligned for Float64Array
+    if (first + words > RACE_WORDS) throw new Error('fuzz: the raced pool is full');
+    const view = new Type(this.pool.buffer, first * 4, length);
+    fill(view);
+    new Type(this.shadow.buffer, first * 4, length).set(view);
+    this.used = first + words;
+    Atomics.store(this.control, 1, this.used);
+    return view;
+  }
+
+  stop() {
+    Atomics.store(this.control, 0, 2);
+    void this.worker.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The fuzzer.
 
 class Fuzzer {
@@ -593,6 +672,7 @@ class Fuzzer {
     this.strict = Boolean(options.strict);
     this.trace = options.trace ?? null;
     this.maxFailures = options.maxFailures ?? 20;
+    this.racer = options.race ? new Racer() : null;
     this.stats = {
       calls: 0,
       valid: 0,
@@ -604,7 +684,9 @@ class Fuzzer {
       networks: 0,
       networksChecked: 0,
       detached: 0,
+      raced: 0,
     };
+    this.raceOutcomes = { returned: 0, refused: 0 }; // outside stats: they depend on the other thread's timing
     this.failures = [];
     this.knownBugs = {};
     this.networks = [];
@@ -663,6 +745,7 @@ class Fuzzer {
       [3, () => this.randomStateCall()],
       [4, () => this.networkConstruction()],
       [14, () => this.networkCall()],
+      [this.racer ? 6 : 0, () => this.racedCall()],
     ];
     const total = targets.reduce((s, [w]) => s + w, 0);
     const savedThreads = this.native.getNumThreads();
@@ -679,9 +762,10 @@ class Fuzzer {
       }
     } finally {
       this.native.setNumThreads(savedThreads);
+      this.racer?.stop();
     }
     this.stats.calls = Math.min(calls, this.stats.calls + 1);
-    return { stats: this.stats, failures: this.failures, knownBugs: this.knownBugs };
+    return { stats: this.stats, failures: this.failures, knownBugs: this.knownBugs, race: this.raceOutcomes };
   }
 
   dims() {
@@ -839,10 +923,7 @@ class Fuzzer {
     }
   }
 
-  /**
-   * gatherColumns(out, X, n, indices). Not generated: out overlapping indices (a Float and a Uint32 view of one
-   * buffer), a known crash (test/bad-input.test.ts, gather-indices-overlap).
-   */
+  /** gatherColumns(out, X, n, indices) */
   gatherCall() {
     const r = this.random;
     const dtype = r.chance(0.5) ? 'f64' : 'f32';
@@ -898,6 +979,15 @@ class Fuzzer {
             const bad = Uint32Array.from(indices);
             bad[r.int(0, count - 1)] = r.pick([columns, columns + 1, 4294967295]);
             return ['an index past the last column', bad];
+          },
+          () => {
+            // out and indices over one buffer: writing out would overwrite indices not yet read
+            const Type = dtype === 'f32' ? Float32Array : Float64Array;
+            const bytes = new ArrayBuffer(Math.max(4 * count, out.byteLength) + 8);
+            const overlapping = arena.track(new Uint32Array(bytes, 0, count));
+            overlapping.set(indices);
+            args[0] = arena.track(new Type(bytes, 0, out.length));
+            return ['sharing memory with out', overlapping];
           },
         ];
         [label, value] = r.pick(kinds)();
@@ -1066,6 +1156,105 @@ class Fuzzer {
     for (const v of out)
       if (!Number.isFinite(v) || (method === 'uniform' && !(v >= 0 && v < 1)))
         return this.fail(`RandomState.${method}`, `drew ${v}`);
+  }
+
+  // --- raced inputs ----------------------------------------------------------------------------------------
+
+  /** A call whose inputs sit on the raced pool (see Racer): a kernel, gatherColumns, shuffle or a network step. */
+  racedCall() {
+    const r = this.random;
+    const racer = this.racer;
+    racer.reset();
+    this.stats.raced++;
+    const arena = new Arena(r);
+    const dtype = r.chance(0.5) ? 'f64' : 'f32';
+    const Type = dtype === 'f32' ? Float32Array : Float64Array;
+    const raced = (length, kind = 'value') => racer.array(Type, length, (view) => fillValues(r, view, kind, false));
+    const target = r.pick(['kernel', 'kernel', 'gather', 'gather', 'shuffle', 'network', 'network']);
+    let what, call, check;
+    if (target === 'kernel') {
+      const spec = r.pick(KERNELS);
+      const d = { n: r.int(1, 6), nPrev: r.int(1, 6), m: r.int(1, 7) };
+      const act = r.pick(this.activations);
+      const scalars = { ...validScalars(r), act, dtype };
+      const args = spec.args.map((arg) => {
+        if (typeof arg === 'string')
+          return arg === 'activation' ? act.code : SCALARS.includes(arg) ? scalars[arg] : d[arg];
+        const [, role, size, kind] = arg;
+        return role === 'in'
+          ? raced(size(d), kind)
+          : arena.floats(dtype, size(d), role === 'optional' ? 'out' : role, kind);
+      });
+      what = `raced ${spec.fn} ${dtype} n=${d.n} nPrev=${d.nPrev} m=${d.m} act=${act.name}`;
+      call = () => this.native[spec.fn](...args);
+    } else if (target === 'gather') {
+      // X on plain memory, its columns all different; the indices raced: each gathered column must be one of X's
+      const n = r.int(1, 5),
+        columns = r.int(1, 6),
+        count = r.int(1, 300);
+      const X = arena.floats(dtype, n * columns, 'in');
+      for (let i = 0; i < X.length; i++) X[i] = i;
+      const out = arena.floats(dtype, n * count, 'out');
+      const indices = racer.array(Uint32Array, count, (view) => {
+        for (let j = 0; j < count; j++) view[j] = r.int(0, columns - 1);
+      });
+      what = `raced gatherColumns ${dtype} n=${n} columns=${columns} count=${count}`;
+      call = () => this.native.gatherColumns(out, X, n, indices);
+      check = () => {
+        for (let j = 0; j < count; j++)
+          for (let i = 0; i < n; i++)
+            if (out[i + j * n] % n !== i || out[i + j * n] !== out[j * n] + i || out[j * n] >= X.length)
+              return `column ${j} = ${Array.from(out.subarray(j * n, (j + 1) * n))} is not a column of X`;
+      };
+    } else if (target === 'shuffle') {
+      const length = r.int(1, 200);
+      const values = racer.array(Uint32Array, length, (view) => view.forEach((_, i) => (view[i] = i)));
+      const rng = new this.native.RandomState(r.int(0, 1000));
+      what = `raced RandomState.shuffle of ${length}`;
+      call = () => rng.shuffle(values);
+    } else {
+      // a network whose batch, and now and then whose parameters, are raced
+      const spec = this.networkSpec(dtype);
+      const m = r.int(1, spec.capacity);
+      const buffers = this.networkBuffers(arena, spec);
+      if (r.chance(0.3)) {
+        const params = raced(buffers.params.length);
+        for (let i = 0; i < params.length; i++) params[i] = buffers.params[i];
+        buffers.params = params;
+      }
+      const X = raced(spec.layerDims[0] * m);
+      const Y = raced(spec.layerDims.at(-1) * m, 'label');
+      const net = new this.native.Network({
+        ...spec.options,
+        ...buffers,
+        layerDims: spec.layerDims,
+        activations: spec.activations,
+        capacity: spec.capacity,
+      });
+      const method = r.pick(['forward', 'cost', 'backward', 'trainStep', 'trainSteps']);
+      const costs = new Float64Array(3);
+      what = `raced Network.${method} ${dtype} dims=${spec.layerDims} m=${m}`;
+      call = () => {
+        if (method === 'trainStep') return net.trainStep(X, Y, m, 0.1);
+        if (method === 'trainSteps') return net.trainSteps(X, Y, m, 0.1, 3, costs);
+        net.forward(X, m, method !== 'cost');
+        if (method === 'cost') net.cost(Y, m);
+        if (method === 'backward') net.backward(X, Y, m);
+      };
+    }
+    if (this.trace) this.trace(`${this.stats.calls} ${what}`);
+    try {
+      call();
+      this.raceOutcomes.returned++;
+      const problem = check?.();
+      if (problem) this.fail(what, problem);
+    } catch (error) {
+      this.raceOutcomes.refused++;
+      if (!(error instanceof TypeError || error instanceof RangeError))
+        this.fail(what, `threw ${error?.constructor?.name}: ${error?.message}, expected TypeError or RangeError`);
+    } finally {
+      racer.reset();
+    }
   }
 
   // --- networks --------------------------------------------------------------------------------------------
@@ -1245,7 +1434,11 @@ class Fuzzer {
         // a view of a resizable ArrayBuffer or a growable SharedArrayBuffer could shrink under the network: refused
         const name = r.pick(Object.keys(buffers).filter((n) => buffers[n]));
         const how = r.pick(['resizable', 'growable']);
-        set(name, how, arena.floats(spec.dtype, options[name].length, 'in', 'value', false, how));
+        const view = arena.floats(spec.dtype, options[name].length, 'in', 'value', false, how);
+        // an own `resizable` / `growable` property that lies must not fool the binding
+        const lie = r.chance(0.5);
+        if (lie) Object.defineProperty(view.buffer, how === 'resizable' ? 'resizable' : 'growable', { value: false });
+        set(name, `${how}${lie ? ' (claiming not to be)' : ''}`, view);
       } else if (key === 'l2') {
         const v = r.pick([-1, -1e-300, NaN, Infinity, -Infinity, '0.1', {}, 1n]);
         set('l2', String(v), v);
@@ -1301,6 +1494,15 @@ class Fuzzer {
     const outcome = this.attempt(what, !broken, arena, () => new this.native.Network(options));
     if (!outcome.ok) return;
     this.stats.networks++;
+    // the layout the network keeps is the one networkLayout reports, sized like the buffers it bound
+    const layout = outcome.result.layout;
+    if (JSON.stringify(layout) !== JSON.stringify(this.native.networkLayout(spec.layerDims, spec.capacity)))
+      return this.fail(what, 'network.layout differs from networkLayout(layerDims, capacity)');
+    if (layout.parameterCount !== buffers.params.length || layout.workspaceLength !== buffers.workspace.length)
+      return this.fail(
+        what,
+        `layout sizes ${layout.parameterCount}, ${layout.workspaceLength} differ from the buffers'`,
+      );
     if (this.networks.length >= 6) this.networks.shift();
     this.networks.push({ net: outcome.result, spec, buffers, arena, detached: false });
   }
@@ -1639,8 +1841,11 @@ function referenceNetwork(spec, params, X, Y, m, activations) {
 }
 
 /** Runs `calls` fuzzed calls; returns { stats, failures, knownBugs }. */
-function runFuzz(native, { calls = 2000, seed = 1, strict = false, trace = null, maxFailures = 20 } = {}) {
-  return new Fuzzer(native, { seed, strict, trace, maxFailures }).run(calls);
+function runFuzz(
+  native,
+  { calls = 2000, seed = 1, strict = false, trace = null, maxFailures = 20, race = false } = {},
+) {
+  return new Fuzzer(native, { seed, strict, trace, maxFailures, race }).run(calls);
 }
 
 module.exports = { runFuzz, createRandom };
@@ -1662,27 +1867,31 @@ function main(argv) {
   const calls = Number(option('calls', '100000'));
   const seed = Number(option('seed', String(Date.now() % 4294967296)));
   const strict = argv.includes('--strict');
+  const race = !argv.includes('--no-race');
   const trace = argv.includes('--trace') ? (line) => require('node:fs').writeSync(2, `${line}\n`) : null;
   if (!Number.isInteger(calls) || calls < 1 || !Number.isInteger(seed) || seed < 0) {
-    console.error('usage: node scripts/fuzz.js [--calls N] [--seed S] [--strict] [--trace]');
+    console.error('usage: node scripts/fuzz.js [--calls N] [--seed S] [--strict] [--trace] [--no-race]');
     process.exit(2);
   }
   const native = loadNative();
   const started = Date.now();
   const chunk = 100000;
-  const total = { stats: null, failures: [], knownBugs: {} };
+  const total = { stats: null, failures: [], knownBugs: {}, race: { returned: 0, refused: 0 } };
   // Run in chunks with derived seeds so progress shows and a long run's memory stays flat.
   for (let done = 0, part = 0; done < calls && total.failures.length === 0; done += chunk, part++) {
     const n = Math.min(chunk, calls - done);
-    const result = runFuzz(native, { calls: n, seed: (seed + part * 0x9e3779b9) >>> 0, strict, trace });
+    const result = runFuzz(native, { calls: n, seed: (seed + part * 0x9e3779b9) >>> 0, strict, trace, race });
     if (!total.stats) total.stats = { ...result.stats };
     else for (const key of Object.keys(result.stats)) total.stats[key] += result.stats[key];
     total.failures.push(...result.failures.map((f) => `part ${part} (seed ${(seed + part * 0x9e3779b9) >>> 0}) ${f}`));
+    total.race.returned += result.race.returned;
+    total.race.refused += result.race.refused;
     for (const [bug, count] of Object.entries(result.knownBugs))
       total.knownBugs[bug] = (total.knownBugs[bug] ?? 0) + count;
     if (calls > chunk) console.log(`fuzz: ${done + n} calls, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   console.log(`fuzz: seed ${seed}, ${JSON.stringify(total.stats)}`);
+  if (race) console.log(`fuzz: raced calls returned ${total.race.returned}, refused ${total.race.refused}`);
   if (Object.keys(total.knownBugs).length) console.log(`fuzz: known bugs hit: ${JSON.stringify(total.knownBugs)}`);
   if (total.failures.length) {
     console.log(`fuzz: ${total.failures.length} failures:\n  ${total.failures.join('\n  ')}`);

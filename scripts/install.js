@@ -7,12 +7,13 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
-function loads() {
+/** null when the addon (a prebuild or a local build) loads, else the loader's error message. */
+function loadError() {
   try {
     require('node-gyp-build')(root);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return String(error?.message ?? error);
   }
 }
 
@@ -22,7 +23,18 @@ function hasOpenBlas() {
   return probe.status === 0;
 }
 
-if (process.env.DNN_NATIVE_FORCE_BUILD !== '1' && loads()) process.exit(0);
+const forced = process.env.DNN_NATIVE_FORCE_BUILD === '1';
+const error = forced ? 'DNN_NATIVE_FORCE_BUILD=1' : loadError();
+if (error === null) process.exit(0);
+// A binary is there but the OpenBLAS runtime library is not: that package is all it needs, no compiler. Not an
+// install failure: an image may install packages before the system libraries (the loader says the same at run time).
+const missing = /(libopenblas[\w.+-]*\.so[\d.]*): cannot open shared object file/.exec(error)?.[1];
+if (missing) {
+  console.warn(
+    `dnn-native: the addon needs the OpenBLAS runtime library (${missing}), which is not installed: apt-get install libopenblas0 (Debian/Ubuntu), dnf install openblas (Fedora), brew install openblas (macOS).`,
+  );
+  process.exit(0);
+}
 
 if (hasOpenBlas() === false) {
   console.error(

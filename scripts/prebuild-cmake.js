@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// prebuildify's build command for a cmake-js project. `npm run prebuildify` is
-//   prebuildify --napi --strip --node-gyp=scripts/prebuild-cmake.js
-// (named so, not "prebuild", because npm would run a "prebuild" script before every `npm run build`)
+// prebuildify's build command for a cmake-js project. `npm run prebuildify` (run by prepack) is
+//   prebuildify --napi --strip --tag-libc --node-gyp=scripts/prebuild-cmake.js && cmake-js build
+// (named so, not "prebuild", because npm would run a "prebuild" script before every `npm run build`; --tag-libc so
+// that a musl system compiles instead of loading this glibc binary; `cmake-js build` because prebuildify moves
+// build/Release/dnn_native.node into prebuilds/, and a checkout without its local build would run the prebuild
+// even after a C++ edit: the objects are current, so that only relinks)
 // and prebuildify runs this file in node-gyp's place, as `<this> rebuild --target=<node version>
 // --devdir=<dir> [--arch=<arch>] --release|--debug`, then takes the one .node file in build/Release (or
 // build/Debug), strips it and copies it to prebuilds/<platform>-<arch>/. So: run `cmake-js rebuild`, which

@@ -67,16 +67,7 @@ if [[ -n "${FUZZ_CALLS:-}" && $status -eq 0 ]]; then
 fi
 [[ -s "$stderr_log" ]] && { echo "sanitize: the suite's stderr:" >&2; cat "$stderr_log" >&2; }
 
-# Child processes that test a reported, still-open crash (test/bad-input.test.ts, childProcessCase) log under
-# "<log_path>-known-<bug>": listed, but they do not fail the run.
-known=$(find "$log_dir" -type f -size +0 -name '*-known-*' | sort)
-if [[ -n "$known" ]]; then
-  echo "sanitize: reports from child processes that test known, reported defects (not counted):"
-  for file in $known; do
-    echo "  $(basename "$file"): $(grep -m1 'ERROR: AddressSanitizer\|runtime error' "$file")"
-  done
-fi
-reports=$(find "$log_dir" -type f -size +0 ! -name '*-known-*' ! -name stderr.txt | sort)
+reports=$(find "$log_dir" -type f -size +0 ! -name stderr.txt | sort)
 if grep -qE 'runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer' "$stderr_log" 2>/dev/null; then reports="$reports $stderr_log"; fi
 if [[ -n "$reports" ]]; then
   echo "sanitize: sanitizer reports:" >&2

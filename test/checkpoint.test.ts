@@ -298,6 +298,10 @@ test('full batch with dropout: interrupted at a checkpoint and resumed in proces
     /checkpoint.evry is not an option/,
   );
   assert.throws(() => fresh.fit(X, Y, { checkpoint: { path: '' } }), /options.checkpoint.path must be a non-empty/);
+  assert.throws(
+    () => fresh.fit(X, Y, { ...fit, validationSplit: 0.25, checkpoint: resume }),
+    /resume with earlyStopping is not supported yet/,
+  );
 });
 
 test('fitAsync writes the same checkpoints and resumes from them like fit', async () => {

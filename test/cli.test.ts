@@ -178,7 +178,7 @@ test('binary CSV: train (one line per epoch, same seed same file), evaluate and 
   assertSucceeds(trained);
   const model = Model.load(file('rule.dnn'));
   assert.equal([...model.layerDims], [3, 8, 1]);
-  assert.is(model.dtype, 'float32');
+  assert.is(model.dtype, 'float64'); // the options table's default, as in the API
   assert.is(model.seed, 3);
   // the defaults of the new settings: the tutorial's model
   const { output, optimizer, hiddenActivations, l2, keepProb } = model.config;
@@ -195,7 +195,7 @@ test('binary CSV: train (one line per epoch, same seed same file), evaluate and 
     /[\x1b\r]/,
     'no progress bar or escape codes when the output is not a terminal',
   );
-  const { X, Y } = loadCsv(file('rule.csv'), { dtype: 'float32' });
+  const { X, Y } = loadCsv(file('rule.csv'));
   const expected = model.evaluate(X, Y);
   assert.ok(expected.accuracy > 0.95, `a learnable rule: train accuracy ${expected.accuracy}`);
   assert.match(
@@ -387,7 +387,6 @@ test('softmax: 3 classes from a CSV; every new flag reaches the model; evaluate 
     keepProb,
     seed,
     dtype,
-    init: 'he',
   });
   twin.fit(X, Y.data, { learningRate: 0.02, decayRate: 0.2, decayEvery: 5, epochs: 30, batchSize: 32, seed: 4 });
   const flat = model.flatParameters;
@@ -425,7 +424,7 @@ test('softmax: 3 classes from a CSV; every new flag reaches the model; evaluate 
   const digitModel = Model.load(file('digits.dnn'));
   assert.is(digitModel.output, 'softmax');
   assert.is(digitModel.outputSize, 10);
-  const mnistTest = loadMnist({ split: 'test', dtype: 'float32' });
+  const mnistTest = loadMnist({ split: 'test', dtype: digitModel.dtype });
   const tested = digitModel.evaluate(mnistTest.X, mnistTest.labels);
   assert.ok(tested.accuracy > 0.6, `1,000 images, 3 epochs: test accuracy ${tested.accuracy}`);
   assert.match(
@@ -512,9 +511,9 @@ test('errors: missing files, bad CSV rows, labels that do not fit the output, sh
     { args: [...trainRule, '--beta2', 'high'], parts: ['--beta2', "'high'", 'expected a number'] },
     { args: [...trainRule, '--epsilon', '0'], parts: ['--epsilon must be in (0, 1], got 0'] },
     { args: [...trainRule, '--l2', '-0.5'], parts: ['--l2 must be a finite number >= 0, got -0.5'] },
-    { args: [...trainRule, '--decay-rate', '-1'], parts: ['--decay-rate', "'-1'", '>= 0'] },
-    { args: [...trainRule, '--decay-every', '0'], parts: ['--decay-every', "'0'", 'positive integer'] },
-    { args: [...trainRule, '--threads', '0'], parts: ['--threads', "'0'", 'from 1 to 1024'] },
+    { args: [...trainRule, '--decay-rate', '-1'], parts: ['--decay-rate must be a finite number >= 0, got -1'] },
+    { args: [...trainRule, '--decay-every', '0'], parts: ['--decay-every must be a positive integer', 'got 0'] },
+    { args: [...trainRule, '--threads', '0'], parts: ['--threads must be an integer from 1 to 1024, got 0'] },
     // softmax labels and outputs
     {
       args: [...trainThree, '--layers', '2,8,1'],
@@ -612,20 +611,21 @@ test('--help explains every option, with its default', async () => {
     assert.ok(lists(train, option), `train --help lists ${option}`);
   const flat = train.stdout.replace(/\s+/g, ' '); // commander wraps long descriptions
   for (const fallback of [
-    'default: "sigmoid", or "softmax" with --task digits',
-    'default: "relu"',
-    'default: "gd"',
-    'default: 0.1 for gd and momentum, 0.001 for adam',
+    'default: sigmoid, or softmax with --task digits',
+    '(default: relu)',
+    '(default: gd)',
+    'default: 0.0075 for gd and momentum, 0.001 for adam',
     '(default: 0.9)',
     '(default: 0.999)',
     '(default: 1e-8)',
     'none (default: 0)',
-    'no dropout (default: 1)',
-    '(default: 10)',
-    '(default: 64)',
-    'default: "float32"',
-    'default: "he"',
-    'same model) (default: 1)',
+    '1 is none (default: 1)',
+    '(default: 10 with mini-batches)',
+    '(default: the full batch)',
+    '(default: 3000 with a full batch)',
+    '(default: float64)',
+    '(default: lecun)',
+    'default: random; the command prints it',
     "default: OpenBLAS's own, one per core",
   ])
     assert.ok(flat.includes(fallback), `train --help shows ${fallback}`);

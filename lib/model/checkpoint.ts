@@ -65,9 +65,13 @@ export function checkpointRun(plan: FitPlan, X: Matrix, Y: Matrix): CheckpointRu
 }
 
 export function writeCheckpoint(file: string, model: Model, record: CheckpointRecord): void {
-  writeFileAtomic(file, encodeModel(model.config, model.currentParameters(), model.optimizerState(), record), {
-    what: 'checkpoint',
-  });
+  writeFileAtomic(
+    file,
+    encodeModel(model.config, model.currentParameters(), model.optimizerState(), record, model.metadataForFile()),
+    {
+      what: 'checkpoint',
+    },
+  );
 }
 
 /** The settings of two models that must agree for one to continue the other's training (all but the init seed). */

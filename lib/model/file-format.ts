@@ -6,7 +6,8 @@
 //   bytes 20..    UTF-8 JSON header, every key required and no other: the model's settings (ModelConfig:
 //                 layerDims, dtype, init, seed, hiddenActivations, output, optimizer, beta1, beta2, epsilon, l2,
 //                 keepProb), parameterCount, optimizerStep (Adam's t) and checkpoint (null in a saved model; in a
-//                 checkpoint, the run's fit settings and where it stands: lib/model/checkpoint.ts)
+//                 checkpoint, the run's fit settings and where it stands: lib/model/checkpoint.ts) and metadata
+//                 (null, or the task, classes, feature names, input and target scaling: lib/model/metadata.ts)
 //   then zero padding to a multiple of 8 bytes, then parameterCount float32 or float64 values for each array: the
 //   parameters (W1, b1, W2, b2, ... back to back, each column-major: the Network's flat layout), then for momentum
 //   and Adam the first-moment state (velocity), then for Adam the second-moment state (squares), in that layout.
@@ -39,6 +40,8 @@ export interface DecodedModel {
   optimizer: OptimizerState | null;
   /** a checkpoint's record of its run (checked by lib/model/checkpoint.ts); null in a saved model */
   checkpoint: unknown;
+  /** what the model knows of its data (checked by lib/model/metadata.ts); null when it knows nothing */
+  metadata: unknown;
   version: number;
 }
 
@@ -46,7 +49,7 @@ export interface DecodedModel {
 const CONFIG_KEYS = MODEL_OPTION_KEYS.map((key) => (key === 'hiddenActivation' ? 'hiddenActivations' : key));
 const HEADER_KEYS: Record<number, readonly string[]> = {
   1: [...CONFIG_KEYS, 'parameterCount', 'crc32'],
-  2: [...CONFIG_KEYS, 'parameterCount', 'optimizerStep', 'checkpoint'],
+  2: [...CONFIG_KEYS, 'parameterCount', 'optimizerStep', 'checkpoint', 'metadata'],
 };
 
 function bytesOf(values: FloatArray): Uint8Array {
@@ -63,12 +66,14 @@ export function encodeModel(
   params: FloatArray,
   optimizer: OptimizerState,
   checkpoint: unknown = null,
+  metadata: object | null = null,
 ): Buffer {
   const header = {
     ...Object.fromEntries(CONFIG_KEYS.map((key) => [key, config[key as keyof ModelConfig]])),
     parameterCount: params.length,
     optimizerStep: optimizer.step,
     checkpoint,
+    metadata,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const arrays = [params, optimizer.velocity, optimizer.squares].slice(0, arrayCount(config)) as FloatArray[];
@@ -171,7 +176,8 @@ export function decodeModel(file: Buffer, where: string): DecodedModel {
     version === 1
       ? null
       : { velocity: arrays > 1 ? read(1) : null, squares: arrays > 2 ? read(2) : null, step: step as number };
-  return { config, params, optimizer, checkpoint: version === 2 ? header.checkpoint : null, version };
+  const metadata = version === 2 ? header.metadata : null;
+  return { config, params, optimizer, checkpoint: version === 2 ? header.checkpoint : null, metadata, version };
 }
 
 /** The size a model file's header implies, from the file's first bytes; null when they do not say (decodeModel will). */

@@ -21,6 +21,12 @@ export interface FitResult {
   examplesPerSecond: number;
   /** true when stopped early by an abort (fitAsync) */
   aborted: boolean;
+  /** with validationSplit: the validation cost and metric (accuracy, or r2 for regression) at each recorded cost */
+  validationCosts?: number[];
+  validationMetrics?: number[];
+  /** with early stopping: the epoch (full batch: iteration) whose parameters the model keeps, and whether it stopped */
+  bestEpoch?: number;
+  stoppedEarly?: boolean;
 }
 
 /**
@@ -46,6 +52,8 @@ export class NonFiniteCostError extends Error {
 /** How the worker behind fitAsync asks a running fit to stop after its current step. */
 export interface FitHooks {
   shouldStop?: () => boolean;
+  /** after each recorded cost (an epoch, or costEvery full-batch steps): validation figures, and whether to stop */
+  afterEpoch?: (epoch: number) => { cost: number; metric: number; stop: boolean };
 }
 
 // Full-batch steps run in one native call at most (between them fit() checks for an abort).
@@ -210,6 +218,7 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
   let examples = resumed?.examples ?? 0,
     lastCost = NaN;
   const firstStep = result.iterations;
+  let validated: { cost: number; metric: number } | null = null;
   const report = (iteration: number, epoch: number, epochCost?: number) => {
     if (onProgress !== undefined)
       onProgress({
@@ -221,7 +230,9 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         examples,
         elapsedMs: performance.now() - started,
         ...(epochCost === undefined ? {} : { epochCost }),
+        ...(validated === null ? {} : { validationCost: validated.cost, validationMetric: validated.metric }),
       });
+    validated = null;
   };
   const save = () => {
     if (checkpoint === undefined) return;
@@ -245,6 +256,17 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     history?.rollBack(iteration, firstStep);
     finish();
     return new NonFiniteCostError(iteration, epoch, cost, result);
+  };
+
+  // Validation figures after a recorded cost (they ride on its progress report); true asks the loop to stop.
+  const validate = (at: number): boolean => {
+    if (hooks.afterEpoch === undefined) return false;
+    const { cost, metric, stop } = hooks.afterEpoch(at);
+    validated = { cost, metric };
+    result.validationCosts = [...(result.validationCosts ?? []), cost];
+    result.validationMetrics = [...(result.validationMetrics ?? []), metric];
+    if (stop) result.stoppedEarly = true;
+    return stop;
   };
 
   try {
@@ -284,13 +306,16 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         lastCost = stepCosts[count - 1];
         result.epochs = 1;
         const recorded = last % costEvery === 0 || last === iterations - 1;
+        let stop = false;
         if (recorded) {
           result.costs.push(lastCost);
           result.costAt.push(last);
+          stop = validate(last);
         }
         if (checkpointDue(last) || last === iterations - 1) save(); // before the report, which may throw
         if (recorded || (progressEvery > 0 && (last + 1) % progressEvery === 0)) report(last + 1, 0);
         i = last + 1;
+        if (stop) break;
       }
       result.epochs = result.iterations > 0 ? 1 : 0;
       return finish();
@@ -326,8 +351,10 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
       result.epochs = epoch + 1;
       result.costs.push(epochCost / m);
       result.costAt.push(epoch);
+      const stop = validate(epoch);
       if (checkpoint !== undefined && ((epoch + 1) % checkpoint.every === 0 || epoch === epochs - 1)) save();
       report(step, epoch, epochCost / m);
+      if (stop) break;
     }
     return finish();
   } catch (error) {

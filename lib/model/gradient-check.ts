@@ -51,7 +51,7 @@ function checkTwin(
   const count = model.parameterCount;
   twin.setFlatParameters(Float64Array.from(model.flatParameters));
   const m = X.cols;
-  const x = X.astype('float64').data,
+  const x = model.scaledInputs(X).astype('float64').data,
     y = targets.astype('float64').data;
   const network = twin.networkFor(m);
   const theta = twin.flatParameters;

@@ -5,6 +5,7 @@
 // Training lives in fit.ts (plan and loops), fit-async.ts (the worker) and gradient-check.ts; the file format in
 // file-format.ts.
 import { describe } from '../checks';
+import { applyScalingInto } from '../estimators/preprocessing';
 import { writeFileAtomic } from '../io';
 import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireShape } from '../matrix';
 import native, { type ActivationCode } from '../native';
@@ -14,6 +15,7 @@ import { decodeModel, encodeModel, type OptimizerState, readModelFile } from './
 import { type FitHooks, type FitResult, planFit, runFit } from './fit';
 import { fitInWorker, type TrainingState } from './fit-async';
 import { type GradientCheckOptions, gradientCheck } from './gradient-check';
+import { emptyMetadata, type ModelMetadata, metadataFromJson, metadataToJson, requireMetadata } from './metadata';
 import {
   activationCodes,
   type FitAsyncOptions,
@@ -26,11 +28,20 @@ import {
   OPTIMIZER_CODES,
   usesDropout,
 } from './options';
+import { EarlyStopping, gatherColumns, splitValidation } from './validation';
 
 export type { FitResult } from './fit';
 export { NonFiniteCostError } from './fit';
 export type { TrainingState } from './fit-async';
 export type { FitAsyncOptions, FitOptions, ModelConfig, ModelOptions, Progress } from './options';
+
+/** What evaluate() reports: accuracy for classifiers (NaN for regression), r2 and rmse for regression. */
+export interface Evaluation {
+  cost: number;
+  accuracy: number;
+  r2?: number;
+  rmse?: number;
+}
 
 /**
  * Labels: for a sigmoid output a Matrix (n_L, m) of 0/1; for softmax a one-hot Matrix (classes, m), or the class
@@ -64,6 +75,7 @@ export class Model {
   private workspace: FloatArray | null = null;
   private network: InstanceType<typeof native.Network> | null = null;
   private busy = false;
+  private meta: ModelMetadata = emptyMetadata();
 
   constructor(options: ModelOptions) {
     const config = normaliseModelOptions(options);
@@ -111,9 +123,37 @@ export class Model {
     this.busy = busy;
   }
 
-  /** 'sigmoid' (binary labels) or 'softmax' (classes) */
-  get output(): 'sigmoid' | 'softmax' {
+  /** 'sigmoid' (binary labels), 'softmax' (classes) or 'linear' (regression) */
+  get output(): 'sigmoid' | 'softmax' | 'linear' {
     return this.config.output;
+  }
+
+  /**
+   * What the model knows of its data: task, classes, feature names, input scaling (applied by fit, predict and
+   * evaluate to the raw features given them) and target scaling (regression). Saved with the model.
+   */
+  get metadata(): Readonly<ModelMetadata> {
+    return this.meta;
+  }
+
+  /** Sets (part of) the metadata, checked against the model's sizes; fields not given are cleared. */
+  setMetadata(metadata: Partial<ModelMetadata>): void {
+    this.requireIdle('setMetadata');
+    this.meta = requireMetadata(metadata, this.inputSize, this.outputSize, this.output);
+  }
+
+  /** @internal the metadata as a model file stores it (null when there is none) */
+  metadataForFile(): object | null {
+    return Object.values(this.meta).every((v) => v === null) ? null : metadataToJson(this.meta);
+  }
+
+  /** @internal X with the model's input scaling applied (X itself when it has none) */
+  scaledInputs(X: Matrix): Matrix {
+    const scaling = this.meta.inputScaling;
+    if (scaling === null || scaling.kind === 'none') return X;
+    const out = Matrix.zeros(X.rows, X.cols, X.dtype);
+    applyScalingInto(scaling, X.data, out.data, X.cols);
+    return out;
   }
 
   get inputSize(): number {
@@ -171,17 +211,13 @@ export class Model {
     this.params.set(values);
   }
 
+  /** { W1, b1, ... } as Matrix views of a parameter-shaped buffer, where the native layout puts each. */
   private parameterViews(buffer: FloatArray): Parameters {
     const out: Parameters = {};
-    let offset = 0;
-    for (let l = 1; l < this.layerDims.length; l++) {
-      const n = this.layerDims[l],
-        nPrev = this.layerDims[l - 1];
-      out[`W${l}`] = new Matrix(n, nPrev, buffer.subarray(offset, offset + n * nPrev));
-      offset += n * nPrev;
-      out[`b${l}`] = new Matrix(n, 1, buffer.subarray(offset, offset + n));
-      offset += n;
-    }
+    native.networkLayout(this.layerDims, 1).parameters.forEach(({ W, b }, i) => {
+      out[`W${i + 1}`] = new Matrix(W.rows, W.cols, buffer.subarray(W.offset, W.offset + W.length));
+      out[`b${i + 1}`] = new Matrix(b.rows, b.cols, buffer.subarray(b.offset, b.offset + b.length));
+    });
     return out;
   }
 
@@ -190,15 +226,15 @@ export class Model {
     if (this.busy) throw new Error(`${what}: the model is training (fitAsync); wait for it to finish or abort it`);
   }
 
-  /** The network bound to buffers for at least `columns` examples per pass (reallocated only to grow). */
-  /** @internal */
+  /** @internal the network bound to buffers for at least `columns` examples per pass (reallocated only to grow) */
   networkFor(columns: number): InstanceType<typeof native.Network> {
     if (this.network === null || columns > this.capacity) {
       if (this.network !== null) this.adamStep = this.network.step;
       this.capacity = Math.max(columns, this.capacity);
       const dropout = usesDropout(this.config);
-      const workspaceLength = native.workspaceLength(this.layerDims, this.capacity);
-      const maskLength = dropout ? native.maskLength(this.layerDims, this.capacity) : 0;
+      const layout = native.networkLayout(this.layerDims, this.capacity);
+      const workspaceLength = layout.workspaceLength;
+      const maskLength = dropout ? layout.maskLength : 0;
       const scratch = allocate(this.dtype, workspaceLength + maskLength, `a workspace for batches of ${this.capacity}`);
       this.workspace = scratch.subarray(0, workspaceLength);
       this.masks = dropout ? scratch.subarray(workspaceLength) : null;
@@ -266,6 +302,7 @@ export class Model {
       }
       return oneHot;
     }
+    if (this.output === 'linear') return this.regressionTargets(Y, m);
     requireMatrix(Y, 'Y');
     const labels = Y as Matrix;
     if (labels.dtype !== this.dtype) throw new TypeError(`Y is ${labels.dtype} but the model is ${this.dtype}`);
@@ -287,6 +324,29 @@ export class Model {
     return labels;
   }
 
+  /** Regression targets (n_L, m), finite, standardised by the target scaling when the model has one. */
+  private regressionTargets(Y: Labels, m: number): Matrix {
+    const nL = this.outputSize;
+    let values: ArrayLike<number>;
+    if (Y instanceof Matrix) {
+      requireMatrix(Y, 'Y');
+      requireShape(Y, 'Y', nL, m, '(one column of targets per example of X)');
+      values = Y.data;
+    } else if (nL === 1 && (Array.isArray(Y) || (ArrayBuffer.isView(Y) && !(Y instanceof DataView)))) {
+      if (Y.length !== m) throw new RangeError(`Y has ${Y.length} targets, expected one per example of X (${m})`);
+      values = Y;
+    } else throw new TypeError(`Y must be a Matrix (${nL}, m) of targets, got ${describe(Y)}`);
+    const out = Matrix.zeros(nL, m, this.dtype);
+    const t = this.meta.targetScaling;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`Y must hold finite numbers; Y[${i % nL}][${Math.floor(i / nL)}] is ${describe(v)}`);
+      out.data[i] = t === null ? v : (v - t.offset) / t.scale;
+    }
+    return out;
+  }
+
   /**
    * Trains with gradient descent. Full batch (no batchSize): `iterations` steps on all of X, the tutorial's
    * loop. Mini-batch: `epochs` passes in batches of batchSize (the last may be smaller), reshuffled each
@@ -301,13 +361,60 @@ export class Model {
     this.requireIdle('fit');
     const settings = normaliseFitOptions(options, this.config);
     const targets = this.targets(X, Y);
-    const plan = planFit(settings, X.cols);
+    if (settings.validationSplit === undefined) {
+      if ((options as FitOptions).earlyStopping === true)
+        throw Object.assign(new TypeError('options.earlyStopping needs options.validationSplit (the data to watch)'), {
+          option: 'earlyStopping',
+          subject: 'options.earlyStopping',
+        });
+      const plan = planFit(settings, X.cols);
+      return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, hooks));
+    }
+    if (settings.checkpoint?.resume && settings.earlyStopping)
+      // a checkpoint records the run, not early stopping's best parameters so far: a resumed run could keep others
+      throw Object.assign(
+        new TypeError('options.checkpoint: resume with earlyStopping is not supported yet; pass earlyStopping: false'),
+        { option: 'checkpoint', subject: 'options.checkpoint' },
+      );
+    // Hold out a seeded, stratified validation set; watch its cost after every recorded cost.
+    const split = splitValidation(X.cols, settings.validationSplit, settings.seed, this.classIndices(targets));
+    const trainX = gatherColumns(X, split.train),
+      trainY = gatherColumns(targets, split.train);
+    const validX = gatherColumns(X, split.validation),
+      validY = gatherColumns(targets, split.validation);
+    const plan = planFit(settings, trainX.cols);
+    const stopping = settings.earlyStopping ? new EarlyStopping(settings.patience, 0, this.currentParameters()) : null;
+    const afterEpoch = (epoch: number) => {
+      const { cost, accuracy, r2 } = this.evaluateTargets(validX, validY);
+      const stop = stopping?.update(epoch, cost, this.currentParameters()) ?? false;
+      return { cost, metric: r2 ?? accuracy, stop };
+    };
+    const result = this.whileTraining(() =>
+      runFit(this, this.scaledInputs(trainX), trainY, plan, { ...hooks, afterEpoch }),
+    );
+    if (stopping !== null && stopping.bestEpoch >= 0) {
+      this.params.set(stopping.bestParameters);
+      result.bestEpoch = stopping.bestEpoch;
+    }
+    return result;
+  }
+
+  private whileTraining<T>(run: () => T): T {
     this.busy = true;
     try {
-      return runFit(this, X, targets, plan, hooks);
+      return run();
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The class of each example of a label matrix (for stratified splits); undefined for regression. */
+  private classIndices(targets: Matrix): Uint32Array | undefined {
+    if (this.output === 'linear') return undefined;
+    const nL = targets.rows,
+      out = new Uint32Array(targets.cols);
+    for (let j = 0; j < targets.cols; j++) out[j] = nL === 1 ? targets.data[j] : argmax(targets.data, j * nL, nL);
+    return out;
   }
 
   /** Forward passes over X in chunks of the workspace's capacity; calls visit(chunkStart, chunkColumns, AL view, network). */
@@ -318,13 +425,20 @@ export class Model {
     const network = this.networkFor(this.capacity > 0 ? this.capacity : Math.min(X.cols, DEFAULT_PREDICT_CAPACITY));
     const n0 = this.inputSize,
       nL = this.outputSize;
-    // The last layer's activations sit after A_1 .. A_{L-1} in the workspace (native/kernels/network.hpp).
-    let outputOffset = 0;
-    for (let l = 1; l < this.numLayers; l++) outputOffset += this.layerDims[l] * this.capacity;
+    const outputOffset = network.layout.output.offset;
     const workspace = this.workspace as FloatArray;
+    const scaling = this.meta.inputScaling;
+    // raw features are scaled a chunk at a time into one buffer, so predicting on big data copies little
+    const scaled =
+      scaling && scaling.kind !== 'none' ? allocate(this.dtype, n0 * Math.min(this.capacity, X.cols)) : null;
     for (let start = 0; start < X.cols; start += this.capacity) {
       const columns = Math.min(this.capacity, X.cols - start);
-      network.forward(X.data.subarray(start * n0, (start + columns) * n0), columns, false);
+      let chunk = X.data.subarray(start * n0, (start + columns) * n0);
+      if (scaled !== null && scaling !== null) {
+        applyScalingInto(scaling, chunk, scaled, columns);
+        chunk = scaled.subarray(0, columns * n0);
+      }
+      network.forward(chunk, columns, false);
       visit(start, columns, workspace.subarray(outputOffset, outputOffset + nL * columns), network);
     }
   }
@@ -341,11 +455,20 @@ export class Model {
 
   /** Probabilities AL (n_L, m): the network's sigmoid or softmax outputs for X (n_x, m), dropout off. */
   predictProba(X: Matrix): Matrix {
+    if (this.output === 'linear')
+      throw new TypeError('predictProba: a regression model (linear output) has no probabilities; use predict');
     this.requireIdle('predictProba');
+    return this.outputs(X);
+  }
+
+  /** The output layer's values for X, in the targets' units for regression (callers check the model is idle). */
+  private outputs(X: Matrix): Matrix {
     this.checkInputs(X);
     this.requireFiniteInputs(X);
     const out = Matrix.zeros(this.outputSize, X.cols, this.dtype);
     this.forEachChunk(X, (start, _columns, output) => out.data.set(output, start * this.outputSize));
+    const t = this.meta.targetScaling;
+    if (t !== null) for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i] * t.scale + t.offset;
     return out;
   }
 
@@ -354,6 +477,10 @@ export class Model {
    * predict); for softmax (1, m) class indices, the most probable class of each example.
    */
   predict(X: Matrix): Matrix {
+    if (this.output === 'linear') {
+      this.requireIdle('predict');
+      return this.outputs(X);
+    }
     const probabilities = this.predictProba(X);
     const p = probabilities.data;
     if (this.output === 'sigmoid') {
@@ -366,11 +493,19 @@ export class Model {
     return out;
   }
 
-  /** The cross-entropy (from the logits, without the L2 term) and the accuracy on X, Y (labels as fit takes them). */
-  evaluate(X: Matrix, Y: Labels): { cost: number; accuracy: number } {
+  /**
+   * The cost (cross-entropy from the logits, or half the mean squared error, without the L2 term) and the accuracy
+   * on X, Y (labels as fit takes them). For regression, accuracy is NaN and r2 and rmse come in the targets' units.
+   */
+  evaluate(X: Matrix, Y: Labels): Evaluation {
     this.requireIdle('evaluate');
-    const targets = this.targets(X, Y);
+    return this.evaluateTargets(X, this.targets(X, Y));
+  }
+
+  /** evaluate() on a label matrix as targets() makes it (also used for validation while training). */
+  private evaluateTargets(X: Matrix, targets: Matrix): Evaluation {
     this.requireFiniteInputs(X);
+    if (this.output === 'linear') return this.evaluateRegression(X, targets);
     const nL = this.outputSize,
       softmax = this.output === 'softmax';
     let costSum = 0,
@@ -385,6 +520,30 @@ export class Model {
       }
     });
     return { cost: costSum / X.cols, accuracy: correct / (softmax ? X.cols : targets.data.length) };
+  }
+
+  /** R² and RMSE of the predictions against (standardised) targets, reported in the targets' own units. */
+  private evaluateRegression(X: Matrix, targets: Matrix): Evaluation {
+    const predicted = this.outputs(X).data;
+    const t = this.meta.targetScaling ?? { offset: 0, scale: 1 };
+    const y = targets.data;
+    let mean = 0;
+    for (let i = 0; i < y.length; i++) mean += y[i] * t.scale + t.offset;
+    mean /= y.length;
+    let residual = 0,
+      total = 0;
+    for (let i = 0; i < y.length; i++) {
+      const actual = y[i] * t.scale + t.offset;
+      residual += (predicted[i] - actual) ** 2;
+      total += (actual - mean) ** 2;
+    }
+    const mse = residual / y.length;
+    return {
+      cost: mse / 2,
+      accuracy: Number.NaN,
+      r2: total > 0 ? 1 - residual / total : Number.NaN,
+      rmse: Math.sqrt(mse),
+    };
   }
 
   /**
@@ -404,7 +563,7 @@ export class Model {
   fitAsync(X: Matrix, Y: Labels, options: FitAsyncOptions = {}): Promise<FitResult> {
     try {
       this.requireIdle('fitAsync');
-      return fitInWorker(this, X, this.targets(X, Y), options);
+      return fitInWorker(this, this.scaledInputs(X), this.targets(X, Y), options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -424,7 +583,7 @@ export class Model {
     const inputs = options.inputs ?? [];
     if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'string'))
       throw new TypeError(`options.inputs must be a list of path strings, got ${describe(inputs)}`);
-    writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState()), {
+    writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState(), null, this.metadataForFile()), {
       what: 'model file',
       inputs,
     });
@@ -437,8 +596,9 @@ export class Model {
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { config, params, optimizer } = decodeModel(readModelFile(file), file);
+    const { config, params, optimizer, metadata } = decodeModel(readModelFile(file), file);
     const model = Model.fromConfig(config);
+    model.meta = metadataFromJson(metadata, model.inputSize, model.outputSize, model.output, file);
     model.importState({
       params,
       velocity: optimizer?.velocity ?? null,
@@ -484,6 +644,7 @@ export class Model {
   clone(): Model {
     const copy = Model.fromConfig(this.config);
     copy.importState(this.exportState());
+    copy.meta = this.meta;
     return copy;
   }
 

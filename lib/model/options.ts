@@ -9,7 +9,7 @@ import native, { type ActivationCode } from '../native';
 import { freshSeed, type InitScheme, requireInit, requireSeed } from '../random';
 
 export type HiddenActivation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
-export type OutputActivation = 'sigmoid' | 'softmax';
+export type OutputActivation = 'sigmoid' | 'softmax' | 'linear';
 export type OptimizerName = 'gd' | 'momentum' | 'adam';
 
 export interface ModelOptions {
@@ -23,7 +23,7 @@ export interface ModelOptions {
   seed?: number;
   /** hidden layers' activation, one for all or one per hidden layer (default 'relu'; leaky relu's slope is 0.01) */
   hiddenActivation?: HiddenActivation | readonly HiddenActivation[];
-  /** 'sigmoid' with binary cross-entropy (default; labels 0/1) or 'softmax' with categorical cross-entropy (classes) */
+  /** 'sigmoid' with binary cross-entropy (default; labels 0/1), 'softmax' with categorical cross-entropy (classes), or 'linear' with half the mean squared error (regression) */
   output?: OutputActivation;
   /** 'gd' (plain gradient descent, default), 'momentum' or 'adam', as the course defines them */
   optimizer?: OptimizerName;
@@ -70,6 +70,9 @@ export interface Progress {
   elapsedMs: number;
   /** set on the report at the end of each mini-batch epoch: that epoch's example-weighted mean cost (the recorded cost) */
   epochCost?: number;
+  /** with validationSplit, on the reports of recorded costs: the validation cost and metric (accuracy, or r2) */
+  validationCost?: number;
+  validationMetric?: number;
 }
 
 export interface FitOptions {
@@ -101,6 +104,12 @@ export interface FitOptions {
   progressEvery?: number;
   /** write checkpoints while training, and optionally resume from one: { path, every, resume } */
   checkpoint?: CheckpointOptions;
+  /** hold out this fraction of the examples (seeded by `seed`, stratified by class for classifiers) and report the validation cost and metric at every recorded cost (default: none) */
+  validationSplit?: number;
+  /** with validationSplit: stop after `patience` recorded costs without a better validation cost, keeping the best parameters (default true when validationSplit is given) */
+  earlyStopping?: boolean;
+  /** recorded costs (epochs) without improvement before early stopping (default 10) */
+  patience?: number;
 }
 
 /** Where and how often fit() writes a checkpoint, and whether it continues from one (lib/model/checkpoint.ts). */
@@ -146,7 +155,8 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) Object.assign(error, { option: key, subject });
+    if ((error instanceof TypeError || error instanceof RangeError) && !isOptionError(error))
+      Object.assign(error, { option: key, subject });
     throw error;
   }
 }
@@ -155,7 +165,7 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
 // Checks
 
 const HIDDEN: readonly HiddenActivation[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid'];
-const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax'];
+const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax', 'linear'];
 const OPTIMIZERS: readonly OptimizerName[] = ['gd', 'momentum', 'adam'];
 const INITS: readonly InitScheme[] = ['he', 'lecun', 'small'];
 const DTYPES: readonly DType[] = ['float64', 'float32'];
@@ -217,8 +227,11 @@ function signal(value: unknown, name: string): AbortSignal {
 }
 
 function threads(value: unknown, name: string): number {
-  if (requireDimension(value, name) > 1024) throw new RangeError(`${name} must be at most 1024, got ${value}`);
-  return value as number;
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be an integer from 1 to 1024, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 1024)
+    throw new RangeError(`${name} must be an integer from 1 to 1024, got ${value}`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -324,14 +337,18 @@ export const OPTIONS = {
   },
   output: {
     scope: 'model',
-    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy) or softmax (classes, categorical cross-entropy)',
+    doc: 'output layer: sigmoid (labels 0/1, binary cross-entropy), softmax (classes, categorical cross-entropy) or linear (regression, squared error)',
     default: 'sigmoid',
     check: (value, name, settings) => {
       const output = oneOf(OUTPUTS)(value, name);
       const dims = settings.layerDims as number[];
       if (output === 'softmax' && dims[dims.length - 1] < 2)
-        throw new RangeError(
-          `${name}: a softmax output needs at least 2 units (one per class); options.layerDims ends in ${dims[dims.length - 1]}`,
+        // the layer sizes are what to change: the error is about layerDims
+        throw Object.assign(
+          new RangeError(
+            `options.layerDims ends in ${dims[dims.length - 1]}: a softmax output needs at least 2 units (one per class)`,
+          ),
+          { option: 'layerDims', subject: 'options.layerDims' },
         );
       return output;
     },
@@ -448,6 +465,27 @@ export const OPTIONS = {
     doc: 'also report progress every n steps',
     check: (value, name) => requireDimension(value, name),
   },
+  validationSplit: {
+    scope: 'fit',
+    doc: 'hold out this fraction of the examples for validation (stratified by class), reported every epoch',
+    defaultText: 'none',
+    check: fraction('(', ')'),
+    flag: { name: 'validation-split', value: 'fraction', parse: numberText },
+  },
+  earlyStopping: {
+    scope: 'fit',
+    doc: 'with a validation split: stop when the validation cost has not improved for --patience epochs, keeping the best model',
+    defaultText: 'on with a validation split',
+    check: boolean,
+    flag: { name: 'early-stopping', value: '', parse: wordText },
+  },
+  patience: {
+    scope: 'fit',
+    doc: 'epochs without a better validation cost before early stopping',
+    default: 10,
+    check: (value, name) => requireDimension(value, name),
+    flag: { name: 'patience', value: 'n', parse: integerText },
+  },
   checkpoint: {
     scope: 'fit',
     doc: 'write { path } every { every } epochs (full batch: iterations) atomically; { resume: true } continues from it',
@@ -530,9 +568,14 @@ function refuseUnknownKeys(options: object, known: readonly string[], where: str
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const guess = didYouMean(key, known);
-    const error = new TypeError(
-      `${where}.${key} is not an option${guess ? `; did you mean ${guess}?` : ''} (known: ${known.join(', ')})`,
-    );
+    const elsewhere = MODEL_OPTION_KEYS.includes(key)
+      ? ': it is a model option, for new Model(options)'
+      : FIT_ASYNC_KEYS.includes(key)
+        ? `: it is a ${FIT_KEYS.includes(key) ? 'fit' : 'fitAsync'} option, for model.${FIT_KEYS.includes(key) ? 'fit' : 'fitAsync'}(X, Y, options)`
+        : guess
+          ? `; did you mean ${guess}?`
+          : ` (known: ${known.join(', ')})`;
+    const error = new TypeError(`${where}.${key} is not an option here${elsewhere}`);
     throw Object.assign(error, { option: key, subject: `${where}.${key}` });
   }
 }
@@ -609,6 +652,9 @@ export interface FitSettings {
   onProgress?: (progress: Progress) => void;
   progressEvery?: number;
   checkpoint?: Required<CheckpointOptions>;
+  validationSplit?: number;
+  earlyStopping: boolean;
+  patience: number;
 }
 
 /** Checks fit options (refusing unknown keys) against a model whose optimizer sets the default learning rate. */
@@ -633,6 +679,9 @@ export function normaliseFitOptions(
     onProgress: s.onProgress as FitSettings['onProgress'],
     progressEvery: s.progressEvery as number | undefined,
     checkpoint: s.checkpoint as FitSettings['checkpoint'],
+    validationSplit: s.validationSplit as number | undefined,
+    earlyStopping: (s.earlyStopping as boolean | undefined) ?? s.validationSplit !== undefined,
+    patience: s.patience as number,
   };
 }
 
@@ -651,6 +700,7 @@ export const ACTIVATION_CODES: Record<HiddenActivation | OutputActivation, Activ
   tanh: native.Activation.tanh,
   sigmoid: native.Activation.sigmoid,
   softmax: native.Activation.softmax,
+  linear: native.Activation.linear,
 } as const;
 
 export const OPTIMIZER_CODES: Record<OptimizerName, 0 | 1 | 2> = {

@@ -1,5 +1,5 @@
-// Module entry: registers the kernels, Network, RandomState and the BLAS controls. Context-aware (no global
-// JavaScript state), so it loads in worker threads.
+// Module entry: registers the kernels, Network (with its sizes and layout), RandomState and the BLAS controls.
+// Context-aware (no global JavaScript state), so it loads in worker threads.
 #include <cblas.h>
 
 #include <string>
@@ -41,38 +41,6 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// parameterCount(layerDims) and workspaceLength(layerDims, capacity): the sizes Network expects, so the lib
-// and the kernels agree on one layout.
-std::vector<int> layer_dims(const Args& args, const Napi::Value& value) {
-  if (!value.IsArray())
-    args.type_error("layerDims must be an array of positive integers, got " + Args::describe(value));
-  const Napi::Array array = value.As<Napi::Array>();
-  if (array.Length() < 2) args.range_error("layerDims needs at least 2 entries, got " + std::to_string(array.Length()));
-  std::vector<int> dims;
-  for (uint32_t i = 0; i < array.Length(); ++i)
-    dims.push_back(args.dimension_of(array.Get(i), "layerDims[" + std::to_string(i) + "]"));
-  return dims;
-}
-
-// One of a network's checked sizes: layerDims, and a capacity unless the size is the parameter count.
-template <size_t NetworkSizes::*Field>
-Napi::Value NetworkSize(const Napi::CallbackInfo& info, const char* function) {
-  Args args(info, function);
-  const bool per_capacity = Field != &NetworkSizes::params;
-  args.require_count(per_capacity ? 2 : 1);
-  const std::vector<int> dims = layer_dims(args, info[0]);
-  const int capacity = per_capacity ? args.dimension(1, "capacity") : 1;
-  return Napi::Number::New(info.Env(), static_cast<double>(checked_network_sizes(args, dims, capacity).*Field));
-}
-
-Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
-  return NetworkSize<&NetworkSizes::params>(info, "parameterCount");
-}
-Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
-  return NetworkSize<&NetworkSizes::workspace>(info, "workspaceLength");
-}
-Napi::Value MaskLength(const Napi::CallbackInfo& info) { return NetworkSize<&NetworkSizes::masks>(info, "maskLength"); }
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKernels(env, exports);
   RegisterNetwork(env, exports);
@@ -80,9 +48,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("parameterCount", Napi::Function::New(env, ParameterCount, "parameterCount"));
-  exports.Set("workspaceLength", Napi::Function::New(env, WorkspaceLength, "workspaceLength"));
-  exports.Set("maskLength", Napi::Function::New(env, MaskLength, "maskLength"));
   Napi::Object activation = Napi::Object::New(env);
   activation.Set("linear", static_cast<int>(Activation::Linear));
   activation.Set("relu", static_cast<int>(Activation::Relu));

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "activation.hpp"
+#include "network.hpp"
 
 namespace dnn::binding {
 
@@ -198,25 +200,19 @@ class Args {
       range_error(std::string(a_name) + " and " + b_name + " share memory; pass separate buffers");
   }
 
-  // n · m, or a RangeError naming what is too large: sizes are checked before any multiplication can wrap.
-  size_t checked_product(size_t a, size_t b, const std::string& what) const {
-    size_t result;
-    if (__builtin_mul_overflow(a, b, &result) || result > kMaxElements)
-      range_error(what + " is too large (more than 2^53 elements)");
-    return result;
-  }
-  static constexpr size_t kMaxElements = size_t(1) << 53;
-
+  // The shortest text that reads back as v, as JavaScript prints it: 3, 0.5, 1e+301, 1e-7 (never 300 digits).
   static std::string number_text(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    std::string text = std::to_string(v);
-    // trim "3.000000" to "3" and "0.500000" to "0.5"
-    if (text.find('.') != std::string::npos) {
-      text.erase(text.find_last_not_of('0') + 1);
-      if (text.back() == '.') text.pop_back();
-    }
-    return text;
+    char text[32];
+    const std::to_chars_result end = std::to_chars(text, text + sizeof text, v);
+    std::string result(text, end.ptr);
+    // to_chars writes at least two exponent digits ("1e-07"); JavaScript writes "1e-7"
+    const size_t e = result.find('e');
+    if (e != std::string::npos && e + 2 < result.size() && result[e + 2] == '0' && e + 3 < result.size())
+      result.erase(e + 2, 1);
+    if (e != std::string::npos && result[e + 1] != '-' && result[e + 1] != '+') result.insert(e + 1, "+");
+    return result;
   }
 
  private:
@@ -234,24 +230,25 @@ void dispatch(DType dtype, Body&& body) {
     body(double{});
 }
 
-// The sizes of a network's flat buffers, computed with overflow checks (a RangeError naming layerDims or capacity
-// instead of a wrapped size): the values network_parameter_count / _workspace_length / _mask_length return.
-struct NetworkSizes {
-  size_t params, workspace, masks;
-};
-
-inline NetworkSizes checked_network_sizes(const Args& args, const std::vector<int>& dims, size_t capacity) {
-  size_t params = 0, units = 0;
-  for (size_t l = 1; l < dims.size(); ++l) {
-    params +=
-        args.checked_product(static_cast<size_t>(dims[l]), static_cast<size_t>(dims[l - 1]) + 1, "layerDims: a layer");
-    units += static_cast<size_t>(dims[l]);
-    if (params > Args::kMaxElements)
+// A network's memory layout (network_layout, the one owner of it), or a RangeError naming layerDims or capacity
+// when a buffer would hold more than 2^53 elements. `layers` receives the per-layer offsets the layout points at.
+inline NetworkLayout checked_network_layout(const Args& args, const std::vector<int>& dims, int capacity,
+                                            std::vector<LayerOffsets>& layers) {
+  layers.resize(dims.size() - 1);
+  NetworkLayout layout;
+  switch (network_layout(dims.data(), static_cast<int>(dims.size()) - 1, capacity, layers.data(), &layout)) {
+    case LayoutOverflow::None:
+      break;
+    case LayoutOverflow::Layer:
+      args.range_error("layerDims: a layer is too large (more than 2^53 elements)");
+    case LayoutOverflow::Parameters:
       args.range_error("layerDims: the network is too large (more than 2^53 parameters)");
+    case LayoutOverflow::Workspace:
+      args.range_error("layerDims and capacity: the workspace is too large (more than 2^53 elements)");
+    case LayoutOverflow::Masks:
+      args.range_error("layerDims and capacity: the dropout masks are too large (more than 2^53 elements)");
   }
-  const size_t output = static_cast<size_t>(dims.back());
-  return {params, args.checked_product(2 * units + output, capacity, "layerDims and capacity: the workspace"),
-          args.checked_product(units - output, capacity, "layerDims and capacity: the dropout masks")};
+  return layout;
 }
 
 }  // namespace dnn::binding

@@ -1,6 +1,8 @@
 // N-API glue for the per-layer kernels: unwrap, check every length and dtype, then call native/kernels.
 #include "kernels_binding.hpp"
 
+#include <algorithm>
+
 #include "args.hpp"
 #include "cost.hpp"
 #include "linear.hpp"
@@ -315,7 +317,9 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   args.require_count(4);
   const FloatArray out = args.float_array(0, "out"), X = args.float_array(1, "X");
   const int n = args.dimension(2, "n");
-  const auto [index, count] = args.uint32_array(3, "indices");
+  const std::pair<uint32_t*, size_t> indices = args.uint32_array(3, "indices");
+  const uint32_t* const index = indices.first;
+  const size_t count = indices.second;
   args.require_same_dtype(out, "out", X, "X");
   args.require_positive_length(X, "X");
   if (X.length % static_cast<size_t>(n) != 0)
@@ -324,20 +328,34 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   const size_t columns = X.length / n;
   if (count == 0) args.range_error("indices is empty");
   args.require_length(out, "out", n, count);
-  for (size_t j = 0; j < count; ++j)
-    if (index[j] >= columns)
-      args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(index[j]) +
+  // indices may live on a SharedArrayBuffer that another thread writes while this call runs: every index is read
+  // once, checked, and only that checked copy reaches the kernel. The first pass refuses a bad index before out is
+  // written; the second copies chunks onto the stack, checks each copy again (the memory may have changed since)
+  // and gathers from the copies.
+  const auto column_at = [&](size_t j) {
+    const uint32_t column = __atomic_load_n(index + j, __ATOMIC_RELAXED);
+    if (column >= columns)
+      args.range_error("indices[" + std::to_string(j) + "] = " + std::to_string(column) +
                        " is not a column of X (it has " + std::to_string(columns) + ")");
+    return column;
+  };
+  for (size_t j = 0; j < count; ++j) column_at(j);
   args.require_disjoint(out, "out", X, "X");
   // out must not overlap indices either: writing out would overwrite indices not yet read
   const uint8_t* out_begin = static_cast<const uint8_t*>(out.data);
   const uint8_t* index_begin = reinterpret_cast<const uint8_t*>(index);
   if (out_begin < index_begin + count * sizeof(uint32_t) && index_begin < out_begin + out.byte_length())
     args.range_error("out and indices share memory; pass separate buffers");
-  dispatch(X.dtype, [&](auto t) {
-    using T = decltype(t);
-    gather_columns(out.as<T>(), X.as<T>(), n, index, count);
-  });
+  constexpr size_t kChunk = 256;
+  uint32_t checked[kChunk];
+  for (size_t first = 0; first < count; first += kChunk) {
+    const size_t length = std::min(kChunk, count - first);
+    for (size_t k = 0; k < length; ++k) checked[k] = column_at(first + k);
+    dispatch(X.dtype, [&](auto t) {
+      using T = decltype(t);
+      gather_columns(out.as<T>() + first * static_cast<size_t>(n), X.as<T>(), n, checked, length);
+    });
+  }
   return info.Env().Undefined();
 }
 

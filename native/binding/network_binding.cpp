@@ -10,6 +10,87 @@
 namespace dnn::binding {
 namespace {
 
+// The engine's own `ArrayBuffer.prototype.resizable` and `SharedArrayBuffer.prototype.growable` getters, taken
+// once when the module loads (the module's instance data): a property defined later on a buffer or on a
+// prototype cannot make a shrinkable buffer look fixed.
+struct BufferGetters {
+  Napi::FunctionReference resizable, growable;
+};
+
+Napi::FunctionReference own_getter(Napi::Env env, const char* constructor, const char* property) {
+  const Napi::Value type = env.Global().Get(constructor);
+  const Napi::Value describe = env.Global().Get("Object").As<Napi::Object>().Get("getOwnPropertyDescriptor");
+  if (!type.IsFunction() || !describe.IsFunction()) return {};
+  const Napi::Value prototype = type.As<Napi::Object>().Get("prototype");
+  const Napi::Value descriptor = describe.As<Napi::Function>().Call({prototype, Napi::String::New(env, property)});
+  if (!descriptor.IsObject()) return {};  // an engine without resizable buffers
+  const Napi::Value getter = descriptor.As<Napi::Object>().Get("get");
+  return getter.IsFunction() ? Napi::Persistent(getter.As<Napi::Function>()) : Napi::FunctionReference();
+}
+
+enum class Resizability { Fixed, Resizable, Growable };
+
+Resizability buffer_resizability(Napi::Env env, napi_value buffer) {
+  bool is_array_buffer = false;  // false: a SharedArrayBuffer (the only other backing of a typed array)
+  napi_is_arraybuffer(env, buffer, &is_array_buffer);
+  const BufferGetters* getters = env.GetInstanceData<BufferGetters>();
+  const Napi::FunctionReference& getter = is_array_buffer ? getters->resizable : getters->growable;
+  if (getter.IsEmpty() || !getter.Call(buffer, {}).ToBoolean().Value()) return Resizability::Fixed;
+  return is_array_buffer ? Resizability::Resizable : Resizability::Growable;
+}
+
+// layerDims: an array of at least 2 positive integers (the input size, then each layer's units).
+std::vector<int> layer_dims(const Args& args, const Napi::Value& value) {
+  if (!value.IsArray())
+    args.type_error("layerDims must be an array of positive integers, got " + Args::describe(value));
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() < 2)
+    args.range_error("layerDims needs at least 2 entries (input and output sizes), got " +
+                     std::to_string(array.Length()));
+  std::vector<int> dims;
+  for (uint32_t i = 0; i < array.Length(); ++i)
+    dims.push_back(args.dimension_of(array.Get(i), "layerDims[" + std::to_string(i) + "]"));
+  return dims;
+}
+
+// The layout as JavaScript sees it: { offset, rows, cols, length } for each matrix, in elements.
+Napi::Object layout_object(Napi::Env env, const NetworkLayout& layout) {
+  const auto slot = [&](size_t offset, int rows, int cols) {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("offset", static_cast<double>(offset));
+    result.Set("rows", rows);
+    result.Set("cols", cols);
+    result.Set("length", static_cast<double>(rows) * cols);
+    return result;
+  };
+  const int L = layout.num_layers;
+  Napi::Array parameters = Napi::Array::New(env, L), activations = Napi::Array::New(env, L),
+              gradients = Napi::Array::New(env, L), masks = Napi::Array::New(env, L - 1);
+  for (int l = 1; l <= L; ++l) {
+    const LayerOffsets& at = layout.layers[l - 1];
+    const int n = layout.dims[l];
+    Napi::Object parameter = Napi::Object::New(env);
+    parameter.Set("W", slot(at.W, n, layout.dims[l - 1]));
+    parameter.Set("b", slot(at.b, n, 1));
+    parameters.Set(l - 1, parameter);
+    activations.Set(l - 1, slot(at.A, n, layout.capacity));
+    gradients.Set(l - 1, slot(at.dZ, n, layout.capacity));
+    if (l < L) masks.Set(l - 1, slot(at.mask, n, layout.capacity));
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("capacity", layout.capacity);
+  result.Set("parameterCount", static_cast<double>(layout.parameter_count));
+  result.Set("workspaceLength", static_cast<double>(layout.workspace_length));
+  result.Set("maskLength", static_cast<double>(layout.mask_length));
+  result.Set("parameters", parameters);
+  result.Set("activations", activations);
+  result.Set("output", activations.Get(L - 1));
+  result.Set("logits", slot(layout.logits, layout.dims[L], layout.capacity));
+  result.Set("gradients", gradients);
+  result.Set("masks", masks);
+  return result;
+}
+
 class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -31,6 +112,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         method("resetOptimizer", Checked<&NetworkWrap::ResetOptimizer>),
         method("reseedDropout", Checked<&NetworkWrap::ReseedDropout>),
         Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Current>>("current", napi_configurable),
+        Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Layout>>("layout", napi_configurable),
         Napi::PropertyDescriptor::Accessor<Checked<&NetworkWrap::Step>, SetStepChecked>("step", napi_configurable),
     });
     return constructor;
@@ -61,15 +143,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       args.type_error("expects one options object, got " + Args::describe(info[0]));
     const Napi::Object spec = info[0].As<Napi::Object>();
 
-    const Napi::Value dims_value = spec.Get("layerDims");
-    if (!dims_value.IsArray())
-      args.type_error("layerDims must be an array of positive integers, got " + Args::describe(dims_value));
-    const Napi::Array dims_array = dims_value.As<Napi::Array>();
-    if (dims_array.Length() < 2)
-      args.range_error("layerDims needs at least 2 entries (input and output sizes), got " +
-                       std::to_string(dims_array.Length()));
-    for (uint32_t i = 0; i < dims_array.Length(); ++i)
-      dims_.push_back(args.dimension_of(dims_array.Get(i), "layerDims[" + std::to_string(i) + "]"));
+    dims_ = layer_dims(args, spec.Get("layerDims"));
     const int L = static_cast<int>(dims_.size()) - 1;
 
     const Napi::Value activations_value = spec.Get("activations");
@@ -93,20 +167,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     for (int l = 0; l + 1 < L; ++l)
       if (activations_[l] == Activation::Softmax)
         args.range_error("activations[" + std::to_string(l) + "]: softmax is only for the output layer");
-    if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax)
-      args.range_error("the output layer's activation must be sigmoid (2) or softmax (5)");
+    if (activations_.back() != Activation::Sigmoid && activations_.back() != Activation::Softmax &&
+        activations_.back() != Activation::Linear)
+      args.range_error("the output layer's activation must be sigmoid (2), softmax (5) or linear (0)");
     if (activations_.back() == Activation::Softmax && dims_.back() < 2)
       args.range_error("activations: a softmax output needs at least 2 units (classes), but layerDims ends in " +
                        std::to_string(dims_.back()));
 
-    capacity_ = args.dimension_of(spec.Get("capacity"), "capacity");
-    sizes_ = checked_network_sizes(args, dims_, static_cast<size_t>(capacity_));
-    params_[0] = bind(args, spec, "params", sizes_.params);
+    const int capacity = args.dimension_of(spec.Get("capacity"), "capacity");
+    layout_ = checked_network_layout(args, dims_, capacity, layer_offsets_);
+    params_[0] = bind(args, spec, "params", layout_.parameter_count);
     dtype_ = params_[0].dtype;
     const Napi::Value next = spec.Get("nextParams");
     if (!next.IsNull() && !next.IsUndefined()) params_[1] = bind(args, spec, "nextParams", params_[0].length);
     grads_ = bind(args, spec, "grads", params_[0].length);
-    workspace_ = bind(args, spec, "workspace", sizes_.workspace);
+    workspace_ = bind(args, spec, "workspace", layout_.workspace_length);
     read_training_options(args, spec, L);
     const std::pair<FloatArray, const char*> all[] = {
         {params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},    {workspace_, "workspace"},
@@ -125,31 +200,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                       dtype_name(dtype_) + "; use one dtype per network");
     args.require_length(array, name, expected_length);
     // A resizable buffer could shrink under the addresses this network keeps: refuse it. The buffer comes from
-    // Node-API, not from the (redefinable) `buffer` property.
-    napi_value buffer_value = nullptr;
-    napi_get_typedarray_info(args.env(), value, nullptr, nullptr, nullptr, &buffer_value, nullptr);
-    const Napi::Value buffer(args.env(), buffer_value);
-    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("resizable").ToBoolean().Value())
-      args.type_error(std::string(name) + " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
-    if (buffer.IsObject() && buffer.As<Napi::Object>().Get("growable").ToBoolean().Value())
-      args.type_error(std::string(name) +
-                      " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
-    // Keep the array (and so its memory) alive for as long as this network holds its address. Views of a buffer
-    // already bound need no check of their own on each call: detaching that buffer empties every view of it.
-    bool shares_a_bound_buffer = false;
-    for (const BoundArray& bound : bound_) {
-      bool same = false;
-      napi_value bound_buffer = nullptr;
-      if (bound.checked &&
-          napi_get_typedarray_info(args.env(), bound.array.Value(), nullptr, nullptr, nullptr, &bound_buffer,
-                                   nullptr) == napi_ok &&
-          napi_strict_equals(args.env(), bound_buffer, buffer, &same) == napi_ok && same) {
-        shares_a_bound_buffer = true;
+    // Node-API, not from the (redefinable) `buffer` property, and its kind from the engine's own getters.
+    napi_value buffer = nullptr;
+    napi_get_typedarray_info(args.env(), value, nullptr, nullptr, nullptr, &buffer, nullptr);
+    switch (buffer_resizability(args.env(), buffer)) {
+      case Resizability::Fixed:
         break;
-      }
+      case Resizability::Resizable:
+        args.type_error(std::string(name) +
+                        " is a view of a resizable ArrayBuffer; a network needs fixed-size buffers");
+      case Resizability::Growable:
+        args.type_error(std::string(name) +
+                        " is a view of a growable SharedArrayBuffer; a network needs fixed-size buffers");
     }
-    bound_.push_back(
-        {Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length, !shares_a_bound_buffer});
+    // Keep the array (and so its memory) alive for as long as this network holds its address.
+    bound_.push_back({Napi::Persistent(value.As<Napi::Object>()), name, array.data, array.length});
     return array;
   }
 
@@ -193,7 +258,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         any = any || v < 1;
       }
       if (any) {
-        masks_ = bind(args, spec, "masks", sizes_.masks);
+        masks_ = bind(args, spec, "masks", layout_.mask_length);
         const double seed = optional_number(args, spec, "dropoutSeed", 0, 0, 4294967295.0, true, true);
         if (seed != static_cast<double>(static_cast<uint32_t>(seed)))
           args.range_error("dropoutSeed must be an integer from 0 to 4294967295");
@@ -213,11 +278,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     if (optimizer_ == Optimizer::Adam) squares_ = bind(args, spec, "squares", params_[0].length);
   }
 
-  // Each call re-reads every bound array: a detached (transferred) buffer reports length 0 and no longer owns the
-  // memory this network points at.
+  // Each call re-reads every bound array, each view on its own: a detached (transferred) buffer reports length 0
+  // and no longer owns the memory this network points at, and a view that a shrunk buffer no longer covers
+  // reports length 0 too (even when another view of the same buffer is still whole).
   void require_attached(const Args& args) {
     for (const BoundArray& bound : bound_) {
-      if (!bound.checked) continue;
       napi_typedarray_type type;
       size_t length = 0;
       void* data = nullptr;
@@ -225,8 +290,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
               napi_ok ||
           length != bound.length || data != bound.data)
         args.type_error(std::string(bound.name) +
-                        "'s buffer was detached (transferred) or changed; build a new network" +
-                        (bound_.size() > 1 ? " (it may be shared with the network's other buffers)" : ""));
+                        "'s buffer was detached (transferred) or changed; build a new network");
     }
   }
 
@@ -238,11 +302,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   template <typename T>
   NetworkView<T> view() {
-    NetworkView<T> net;
-    net.num_layers = static_cast<int>(dims_.size()) - 1;
-    net.dims = dims_.data();
+    NetworkView<T> net(layout_);
     net.activations = activations_.data();
-    net.capacity = capacity_;
     net.params = params_[current_].as<T>();
     net.next_params = params_[1].data == nullptr ? nullptr : params_[1 - current_].as<T>();
     net.grads = grads_.as<T>();
@@ -271,9 +332,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Batch batch(const Args& args, size_t x_index, size_t y_index, size_t m_index) {
     require_attached(args);  // first: a detached buffer's memory may already be reused by the batch
     Batch b{args.float_array(x_index, "X"), {}, args.dimension(m_index, "m")};
-    if (b.m > capacity_)
+    if (b.m > layout_.capacity)
       args.range_error("m = " + std::to_string(b.m) + " exceeds the network's batch capacity " +
-                       std::to_string(capacity_));
+                       std::to_string(layout_.capacity));
     if (b.X.dtype != dtype_)
       args.type_error(std::string("X is a ") + dtype_name(b.X.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(b.X, "X", dims_.front(), b.m);
@@ -309,9 +370,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     args.require_count(2);
     const int m = args.dimension(1, "m");
     const FloatArray Y = args.float_array(0, "Y");
-    if (m > capacity_)
+    if (m > layout_.capacity)
       args.range_error("m = " + std::to_string(m) + " exceeds the network's batch capacity " +
-                       std::to_string(capacity_));
+                       std::to_string(layout_.capacity));
     if (Y.dtype != dtype_)
       args.type_error(std::string("Y is a ") + dtype_name(Y.dtype) + " but the network is " + dtype_name(dtype_));
     args.require_length(Y, "Y", dims_.back(), m);
@@ -414,6 +475,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return info.Env().Undefined();
   }
 
+  // layout: where each matrix sits in this network's buffers (as networkLayout(layerDims, capacity) gives it)
+  Napi::Value Layout(const Napi::CallbackInfo& info) { return layout_object(info.Env(), layout_); }
+
   // current: 0 when `params` holds the current parameters, 1 when `nextParams` does
   Napi::Value Current(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), current_); }
 
@@ -456,7 +520,6 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   std::vector<int> dims_;
   std::vector<Activation> activations_;
-  int capacity_ = 0;
   DType dtype_ = DType::Float64;
   FloatArray params_[2] = {{DType::Float64, nullptr, 0}, {DType::Float64, nullptr, 0}};
   FloatArray grads_{DType::Float64, nullptr, 0};
@@ -466,10 +529,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     const char* name;
     void* data;
     size_t length;
-    bool checked;  // false: a view of a buffer another bound array already stands for
   };
   std::vector<BoundArray> bound_;
-  NetworkSizes sizes_{0, 0, 0};
+  std::vector<LayerOffsets> layer_offsets_;  // the storage layout_ points at
+  NetworkLayout layout_;
   double l2_ = 0.0;
   std::vector<double> keep_prob_;
   FloatArray masks_{DType::Float64, nullptr, 0};
@@ -484,8 +547,49 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   bool has_previous_ = false;
 };
 
+// parameterCount(layerDims), workspaceLength(layerDims, capacity), maskLength(layerDims, capacity) and
+// networkLayout(layerDims, capacity): the sizes and offsets a Network expects, from the same network_layout.
+struct LayoutCall {
+  std::vector<int> dims;
+  std::vector<LayerOffsets> layers;
+  NetworkLayout layout;
+};
+
+LayoutCall layout_call(const Napi::CallbackInfo& info, const char* function, bool per_capacity) {
+  Args args(info, function);
+  args.require_count(per_capacity ? 2 : 1);
+  LayoutCall call;
+  call.dims = layer_dims(args, info[0]);
+  call.layout = checked_network_layout(args, call.dims, per_capacity ? args.dimension(1, "capacity") : 1, call.layers);
+  return call;
+}
+
+Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(layout_call(info, "parameterCount", false).layout.parameter_count));
+}
+Napi::Value WorkspaceLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(layout_call(info, "workspaceLength", true).layout.workspace_length));
+}
+Napi::Value MaskLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(layout_call(info, "maskLength", true).layout.mask_length));
+}
+Napi::Value NetworkLayoutOf(const Napi::CallbackInfo& info) {
+  const LayoutCall call = layout_call(info, "networkLayout", true);
+  return layout_object(info.Env(), call.layout);
+}
+
 }  // namespace
 
-void RegisterNetwork(Napi::Env env, Napi::Object exports) { exports.Set("Network", NetworkWrap::Define(env)); }
+void RegisterNetwork(Napi::Env env, Napi::Object exports) {
+  exports.Set("parameterCount", Napi::Function::New(env, ParameterCount, "parameterCount"));
+  exports.Set("workspaceLength", Napi::Function::New(env, WorkspaceLength, "workspaceLength"));
+  exports.Set("maskLength", Napi::Function::New(env, MaskLength, "maskLength"));
+  exports.Set("networkLayout", Napi::Function::New(env, NetworkLayoutOf, "networkLayout"));
+  env.SetInstanceData(
+      new BufferGetters{own_getter(env, "ArrayBuffer", "resizable"), own_getter(env, "SharedArrayBuffer", "growable")});
+  exports.Set("Network", NetworkWrap::Define(env));
+}
 
 }  // namespace dnn::binding

@@ -66,11 +66,23 @@ void sigmoid_cross_entropy_backward(T* __restrict dZ, const T* __restrict AL, co
   for (size_t i = 0; i < len; ++i) dZ[i] = AL[i] - Y[i];
 }
 
+template <typename T>
+double half_squared_error(const T* AL, const T* Y, int n, int m) {
+  const size_t len = static_cast<size_t>(n) * static_cast<size_t>(m);
+  double sum = 0.0;
+  for (size_t i = 0; i < len; ++i) {
+    const double d = static_cast<double>(AL[i]) - static_cast<double>(Y[i]);
+    sum += d * d;
+  }
+  return sum / (2.0 * m);
+}
+
 #define DNN_INSTANTIATE(T)                                                                \
   template double binary_cross_entropy<T>(const T*, const T*, int, int);                  \
   template double binary_cross_entropy_from_logits<T>(const T*, const T*, int, int);      \
   template double categorical_cross_entropy<T>(const T*, const T*, int, int);             \
   template double categorical_cross_entropy_from_logits<T>(const T*, const T*, int, int); \
+  template double half_squared_error<T>(const T*, const T*, int, int);                    \
   template void binary_cross_entropy_backward<T>(T*, const T*, const T*, size_t);         \
   template void sigmoid_cross_entropy_backward<T>(T*, const T*, const T*, size_t);
 DNN_INSTANTIATE(float)

@@ -26,6 +26,12 @@ double categorical_cross_entropy(const T* AL, const T* Y, int n, int m);
 template <typename T>
 double categorical_cross_entropy_from_logits(const T* Z, const T* Y, int n, int m);
 
+// Half the mean squared error of a linear output AL (n, m) against targets Y (n, m): cost = (1/2m) Σ (AL - Y)²,
+// summed in double. Its gradient with respect to the output is AL - Y (per example), so regression shares the
+// fused dZ = AL - Y of the classifiers' outputs.
+template <typename T>
+double half_squared_error(const T* AL, const T* Y, int n, int m);
+
 // dAL (len) = -(Y / AL - (1 - Y) / (1 - AL))   (the tutorial's dAL, fed to sigmoid_backward)
 template <typename T>
 void binary_cross_entropy_backward(T* dAL, const T* AL, const T* Y, size_t len);

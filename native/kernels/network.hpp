@@ -2,8 +2,9 @@
 // JavaScript runs forward, cost, backward and update, with nothing allocated.
 //
 // Layer l = 1..L has n_l = dims[l] units; n_0 = dims[0] is the input size. Hidden layers use their activation;
-// the output layer is sigmoid with binary cross-entropy or softmax with categorical cross-entropy, and its
-// backward is fused: dZ_L = AL - Y. Every matrix is column-major.
+// the output layer is sigmoid with binary cross-entropy, softmax with categorical cross-entropy, or linear with
+// half the mean squared error (regression), and its backward is fused: dZ_L = AL - Y for all three. Every matrix
+// is column-major.
 //
 // params (and next_params): for l = 1..L in order, W_l (n_l, n_{l-1}) then b_l (n_l, 1), back to back.
 // grads, velocity, squares: the same layout.
@@ -11,6 +12,7 @@
 // dZ_1 .. dZ_L (n_l, capacity). A batch of m <= capacity examples uses the first m columns of each.
 // masks (only with dropout): D_1 .. D_{L-1} (n_l, capacity).
 // X (n_0, m) and Y (n_L, m) are the batch.
+// network_layout computes every offset once; NetworkLayout is the one place that knows them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -23,12 +25,38 @@ namespace dnn {
 enum class Optimizer : int { GradientDescent = 0, Momentum = 1, Adam = 2 };
 constexpr int kOptimizerCount = 3;
 
+// Where layer l's matrices start in the network's flat buffers, in elements.
+struct LayerOffsets {
+  size_t W, b;  // in params, next_params, grads, velocity and squares: W_l (n_l, n_{l-1}), b_l (n_l, 1)
+  size_t A;     // in the workspace: A_l (n_l, capacity)
+  size_t dZ;    // in the workspace: dZ_l (n_l, capacity)
+  size_t mask;  // in masks: D_l (n_l, capacity); hidden layers only (the output layer's is mask_length, past the end)
+};
+
+// A network's whole memory layout: computed once, when the network is built, and read by every step.
+struct NetworkLayout {
+  int num_layers = 0;                    // L
+  const int* dims = nullptr;             // L + 1 sizes
+  int capacity = 0;                      // columns in each workspace matrix
+  const LayerOffsets* layers = nullptr;  // layer l at layers[l - 1]
+  size_t logits = 0;                     // Z_L (n_L, capacity) in the workspace
+  size_t parameter_count = 0, workspace_length = 0, mask_length = 0;
+};
+
+// What network_layout found larger than kMaxNetworkElements, if anything.
+enum class LayoutOverflow { None, Layer, Parameters, Workspace, Masks };
+constexpr size_t kMaxNetworkElements = size_t(1) << 53;  // every length stays exact as a JavaScript number
+
+// Fills layers[0 .. num_layers - 1] (storage the caller owns) and *layout over it, unless some buffer would hold
+// more than kMaxNetworkElements elements: then it says which, and *layout is left as it was.
+LayoutOverflow network_layout(const int* dims, int num_layers, int capacity, LayerOffsets* layers,
+                              NetworkLayout* layout);
+
 template <typename T>
 struct NetworkView {
-  int num_layers = 0;                       // L
-  const int* dims = nullptr;                // L + 1 sizes
-  const Activation* activations = nullptr;  // L activations; the last is Sigmoid or Softmax
-  int capacity = 0;                         // columns in each workspace matrix
+  explicit NetworkView(const NetworkLayout& network_layout) : layout(&network_layout) {}
+  const NetworkLayout* layout;              // shapes and offsets, from network_layout
+  const Activation* activations = nullptr;  // L activations; the last is Sigmoid, Softmax or Linear
   T* params = nullptr;                      // current parameters
   T* next_params = nullptr;                 // where a step writes the updated parameters (null: in place)
   T* grads = nullptr;
@@ -50,18 +78,10 @@ struct NetworkView {
   int64_t* adam_step = nullptr;
 };
 
-size_t network_parameter_count(const int* dims, int num_layers);
-size_t network_workspace_length(const int* dims, int num_layers, int capacity);
-size_t network_mask_length(const int* dims, int num_layers, int capacity);
-
 // A_1 .. A_L and Z_L for the batch X (n_0, m); with training and dropout configured, hidden outputs are dropped
 // with fresh masks.
 template <typename T>
 void network_forward(const NetworkView<T>& net, const T* X, int m, bool training);
-
-// The last layer's activations AL (n_L, capacity) after network_forward; the batch is its first m columns.
-template <typename T>
-const T* network_output(const NetworkView<T>& net);
 
 // Cross-entropy of the last forward pass against Y (n_L, m), from the logits (stable); with_penalty adds the L2 term.
 template <typename T>

@@ -1,0 +1,94 @@
+// Rows, labels and scaling as users have them: Matrix.fromExamples / transpose, rows of numbers, row-major typed
+// arrays and named objects; sorted classes from numbers or strings; standardisation and min-max learnt per feature.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeLabels, findClasses, requireTargets } from '../lib/estimators/labels';
+import { applyScalingInto, fitScaling } from '../lib/estimators/preprocessing';
+import { rowsToMatrix } from '../lib/estimators/rows';
+import { Matrix } from '../lib/index';
+
+test('Matrix.fromExamples puts one example per column; transpose swaps rows and columns', () => {
+  const X = Matrix.fromExamples([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  assert.equal(X.shape, [3, 2]);
+  assert.equal(Array.from(X.data), [1, 2, 3, 4, 5, 6], 'example j is column j, contiguous');
+  assert.equal(X.toRows(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
+  const T = X.transpose();
+  assert.equal(T.shape, [2, 3]);
+  assert.equal(T.toRows(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  assert.equal(Matrix.fromExamples([[1, 2]], 'float32').dtype, 'float32');
+  assert.throws(() => Matrix.fromExamples([[1, 2], [3]]), /examples\[1\] must be an array of 2 numbers, got 1 entries/);
+});
+
+test('rows: number[][], { data, columns } and named objects give the same matrix; names are kept and checked', () => {
+  const expected = [1, 2, 3, 4, 5, 6];
+  assert.equal(
+    Array.from(
+      rowsToMatrix(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        'float64',
+      ).X.data,
+    ),
+    expected,
+  );
+  assert.equal(Array.from(rowsToMatrix({ data: Float32Array.from(expected), columns: 3 }, 'float64').X.data), expected);
+  const named = rowsToMatrix(
+    [
+      { a: 1, b: 2, c: 3 },
+      { c: 6, b: 5, a: 4 },
+    ],
+    'float64',
+  );
+  assert.equal(named.featureNames, ['a', 'b', 'c']);
+  assert.equal(Array.from(named.X.data), expected, 'keys are read by name, in the stored order');
+  assert.throws(() => rowsToMatrix([{ a: 1, b: 2 }], 'float64', ['a', 'b', 'c']), /lacks the feature "c"/);
+  assert.throws(
+    () => rowsToMatrix([{ a: 1, b: 2, d: 3 }], 'float64', ['a', 'b']),
+    /feature "d" the model does not know/,
+  );
+  assert.throws(() => rowsToMatrix({ data: [1, 2, 3], columns: 2 }, 'float64'), /not a positive multiple of 2 columns/);
+  assert.throws(() => rowsToMatrix([[1, Number.NaN]], 'float64'), /rows\[0\]\[1\] is NaN/);
+});
+
+test('classes are the distinct labels, sorted; strings and numbers; unknown labels are named', () => {
+  assert.equal(findClasses(['setosa', 'virginica', 'setosa', 'versicolor']), ['setosa', 'versicolor', 'virginica']);
+  assert.equal(findClasses([10, 2, 2, -1]), [-1, 2, 10], 'numeric order, not string order');
+  assert.equal(findClasses(Uint8Array.of(3, 1, 3)), [1, 3]);
+  assert.equal(Array.from(encodeLabels(['b', 'a', 'b'], ['a', 'b'])), [1, 0, 1]);
+  assert.throws(() => encodeLabels(['a', 'z'], ['a', 'b']), /labels\[1\] is "z", not one of the model's classes/);
+  assert.throws(() => findClasses([1, 'a']), /mixes numbers and strings/);
+  assert.throws(() => findClasses([1, Number.NaN]), /labels\[1\] is NaN/);
+  assert.throws(() => requireTargets([1, Number.POSITIVE_INFINITY]), /targets\[1\] is Infinity/);
+});
+
+test('scaling: mean and population deviation, min and range; constant features do not divide by zero', () => {
+  // features (rows): [1, 2, 3, 4], [5, 5, 5, 5], [0, 10, 0, 10]
+  const X = Matrix.fromRows([
+    [1, 2, 3, 4],
+    [5, 5, 5, 5],
+    [0, 10, 0, 10],
+  ]);
+  const standard = fitScaling(X, 'standardize');
+  assert.equal(Array.from(standard.offset), [2.5, 5, 5]);
+  assert.equal(Array.from(standard.scale), [Math.sqrt(1.25), 1, 5]);
+  const out = new Float64Array(X.data.length);
+  applyScalingInto(standard, X.data, out, X.cols);
+  assert.equal(Array.from(out.subarray(0, 3)), [-1.5 / Math.sqrt(1.25), 0, -1]);
+  const minmax = fitScaling(X, 'minmax');
+  assert.equal(Array.from(minmax.offset), [1, 5, 0]);
+  assert.equal(Array.from(minmax.scale), [3, 1, 10]);
+});
+
+test.run();
