@@ -37,7 +37,7 @@ export {
   type Progress,
 } from './model/model';
 export { modelToOnnx, type OnnxExtras, saveOnnx } from './model/onnx';
-export type { HiddenActivation, OptimizerName, OutputActivation } from './model/options';
+export type { CheckpointOptions, HiddenActivation, OptimizerName, OutputActivation } from './model/options';
 export {
   costPlotPng,
   costPlotSvg,

@@ -184,8 +184,9 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
   }
   if (existing?.isDirectory()) throw new Error(`${target}: is a directory; give a file name`);
   const standardStream = STANDARD_STREAM.exec(target);
-  if (standardStream !== null && existing !== null && !existing.isFile()) {
-    // the process's own stdout or stderr: write to the open descriptor (a socket cannot be reopened by its path)
+  if (standardStream !== null && existing !== null) {
+    // the process's own stdout or stderr: write to the open descriptor, at its offset (a socket cannot be reopened by
+    // its path, and a rename would replace the file a shell redirected the output to, leaving later lines behind)
     const fd =
       standardStream[1] !== undefined
         ? standardStream[1] === 'stdout'

@@ -309,17 +309,21 @@ export function trainModel(
   if (options.numIterations !== undefined) requireDimension(options.numIterations, 'options.numIterations');
   if (options.costEvery !== undefined) requireDimension(options.costEvery, 'options.costEvery');
   const model = new Model({ layerDims, dtype: X.dtype, init: options.init ?? 'small', seed: options.seed ?? 1 });
-  const result = model.fit(X, Y, {
-    learningRate: options.learningRate ?? 0.0075,
-    iterations: options.numIterations ?? 3000,
-    costEvery: options.costEvery ?? 100,
-    onProgress: options.printCost
-      ? ({ iteration, cost }) => console.log(`Cost after iteration ${iteration - 1}: ${cost}`)
-      : undefined,
-  });
-  const parameters: Parameters = {};
-  for (const [key, view] of Object.entries(model.parameters)) parameters[key] = view.clone();
-  return { parameters, costs: result.costs, costAt: result.costAt };
+  try {
+    const result = model.fit(X, Y, {
+      learningRate: options.learningRate ?? 0.0075,
+      iterations: options.numIterations ?? 3000,
+      costEvery: options.costEvery ?? 100,
+      onProgress: options.printCost
+        ? ({ iteration, cost }) => console.log(`Cost after iteration ${iteration - 1}: ${cost}`)
+        : undefined,
+    });
+    const parameters: Parameters = {};
+    for (const [key, view] of Object.entries(model.parameters)) parameters[key] = view.clone();
+    return { parameters, costs: result.costs, costAt: result.costAt };
+  } finally {
+    model.dispose(); // callers run trainModel in loops: free the workspace now, not at the next turn of the event loop
+  }
 }
 
 /** predict(X, parameters) -> (n_L, m) of 0/1, 1 where the probability exceeds 0.5. */

@@ -298,6 +298,39 @@ test('full batch with dropout: interrupted at a checkpoint and resumed in proces
     /checkpoint.evry is not an option/,
   );
   assert.throws(() => fresh.fit(X, Y, { checkpoint: { path: '' } }), /options.checkpoint.path must be a non-empty/);
+  assert.throws(
+    () => fresh.fit(X, Y, { ...fit, validationSplit: 0.25, checkpoint: resume }),
+    /resume with earlyStopping is not supported yet/,
+  );
+});
+
+test('fitAsync writes the same checkpoints and resumes from them like fit', async () => {
+  const { X, Y } = dataset(4, 48, 8);
+  const options = { layerDims: [4, 6, 1], optimizer: 'adam' as const, keepProb: 0.9, seed: 4 };
+  const fit = { epochs: 4, batchSize: 16, learningRate: 0.02 };
+  const plain = new Model(options);
+  plain.fit(X, Y, fit);
+  const file = path.join(tmp, 'async.ckpt');
+  const half = new Model(options);
+  await half.fitAsync(X, Y, { ...fit, epochs: 4, checkpoint: { path: file } });
+  assert.equal(Array.from(Model.load(file).flatParameters), Array.from(plain.flatParameters));
+  // a checkpoint two epochs in, resumed in a worker
+  const first = new Model(options);
+  assert.throws(
+    () =>
+      first.fit(X, Y, {
+        ...fit,
+        checkpoint: { path: file, every: 2 },
+        onProgress: (p) => {
+          if (p.epoch === 1) throw new Error('stop');
+        },
+      }),
+    /stop/,
+  );
+  const resumed = new Model(options);
+  const result = await resumed.fitAsync(X, Y, { ...fit, checkpoint: { path: file, resume: true } });
+  assert.is(result.costs.length, 4);
+  assert.equal(Array.from(resumed.flatParameters), Array.from(plain.flatParameters));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -67,6 +67,16 @@ test('special files are written in place, links are followed, the mode is kept, 
   );
   assert.is(child.stderr, '');
   assert.is(child.stdout, 'through the pipe');
+  // stdout redirected to a file: written at the descriptor's offset, so later output follows it in the same file
+  const redirected = path.join(tmp, 'redirected.txt');
+  const out = fs.openSync(redirected, 'w');
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '-e', `require(${IO}).writeFileAtomic('/dev/stdout', 'model\\n'); console.log('saved')`],
+    { stdio: ['ignore', out, 'inherit'] },
+  );
+  fs.closeSync(out);
+  assert.is(fs.readFileSync(redirected, 'utf8'), 'model\nsaved\n');
 
   const target = path.join(tmp, 'v3.dnn'),
     link = path.join(tmp, 'current.dnn');
@@ -90,6 +100,8 @@ test('special files are written in place, links are followed, the mode is kept, 
     (e: Error) => e.message.includes('refusing to overwrite') && e.message.includes(target),
   );
   assert.throws(() => writeFileAtomic(data, 'x', { inputs: [data] }), /refusing to overwrite/);
+  assert.throws(() => replacement.save(data, { inputs: [data] }), /refusing to overwrite/);
+  assert.throws(() => replacement.save(link, { inputs: [target] }), /refusing to overwrite/);
   assert.is(fs.readFileSync(data, 'utf8'), 'a,y\n1,0\n');
 });
 
@@ -178,6 +190,19 @@ test('reads: devices, pipes and FIFOs are refused at once; files over the cap ar
     assert.throws(() => readIdx(file), /not a regular file/, `readIdx ${file}`);
     assert.throws(() => readIdx(file, { limit: 1 }), /not a regular file/);
   }
+  // a model file padded (sparsely) to 3 GB: refused from its header, without reading the padding
+  const padded = path.join(tmp, 'padded.dnn');
+  new Model({ layerDims: [3, 2, 1], seed: 1 }).save(padded);
+  const modelBytes = fs.statSync(padded).size;
+  fs.truncateSync(padded, 3 * 1024 ** 3);
+  const started = performance.now();
+  assert.throws(
+    () => Model.load(padded),
+    (e: Error) =>
+      e.message === `${padded}: corrupt: ${3 * 1024 ** 3 - modelBytes} unexpected bytes after the parameters`,
+  );
+  assert.ok(performance.now() - started < 1000, 'refused without reading 3 GB');
+  fs.rmSync(padded);
   const csv = path.join(tmp, 'big.csv');
   fs.writeFileSync(csv, 'a,y\n1,0\n2,1\n');
   assert.throws(

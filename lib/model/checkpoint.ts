@@ -6,9 +6,9 @@
 // already done again (forward passes, without updates), so a resumed run ends with the same parameters, bit for bit
 // at the same thread count, as one that was never interrupted.
 import { crc32 } from 'node:zlib';
-import { readFileChecked, writeFileAtomic } from '../io';
+import { writeFileAtomic } from '../io';
 import type { FloatArray, Matrix } from '../matrix';
-import { decodeModel, encodeModel } from './file-format';
+import { decodeModel, encodeModel, readModelFile } from './file-format';
 import type { FitPlan } from './fit';
 import type { Model } from './model';
 
@@ -86,7 +86,7 @@ function sameModel(a: Model['config'], b: Model['config']): string | null {
  * Refuses (before changing the model) a checkpoint of another model, other data or other fit settings.
  */
 export function resumeFrom(file: string, model: Model, run: CheckpointRun): CheckpointProgress {
-  const decoded = decodeModel(readFileChecked(file, 'checkpoint'), file);
+  const decoded = decodeModel(readModelFile(file, 'checkpoint'), file);
   const record = decoded.checkpoint as CheckpointRecord | null;
   if (record === null || typeof record !== 'object' || typeof record.run !== 'object' || record.run === null)
     throw new Error(`${file}: a model file, not a checkpoint (it records no training run to resume)`);

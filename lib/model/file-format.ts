@@ -14,13 +14,17 @@
 // Version 1 (read only): bytes 16.. the JSON header (the settings, parameterCount and a crc32 of the parameters
 // alone), padding, the parameters; no optimiser state, so a loaded v1 model starts its optimiser afresh.
 // Files are written to a temporary name in the same folder, flushed, then renamed over the target (lib/io.ts).
+import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { openRegularFile, readFully } from '../io';
 import type { FloatArray } from '../matrix';
 import native from '../native';
 import { MODEL_OPTION_KEYS, type ModelConfig, modelOptionsOf, normaliseModelOptions } from './options';
 
 export const MODEL_MAGIC = 'DNNMODEL';
 export const MODEL_FORMAT_VERSION = 2;
+/** Headers longer than this are refused (a real one is a few hundred bytes). */
+const MAX_HEADER_BYTES = 1 << 20;
 
 /** The optimiser's state: momentum's velocity and Adam's moments (null when the optimiser has none) and step. */
 export interface OptimizerState {
@@ -53,7 +57,7 @@ function bytesOf(values: FloatArray): Uint8Array {
 }
 
 /** The arrays stored after the header: the parameters, then the optimiser's state it keeps. */
-function arrayCount(config: ModelConfig): number {
+function arrayCount(config: Pick<ModelConfig, 'optimizer'>): number {
   return config.optimizer === 'adam' ? 3 : config.optimizer === 'momentum' ? 2 : 1;
 }
 
@@ -108,6 +112,8 @@ export function decodeModel(file: Buffer, where: string): DecodedModel {
     throw bad(`model format version ${version} is not supported (this dnn-native reads versions 1 and 2)`);
   const headerStart = version === 1 ? 16 : 20;
   const headerLength = file.readUInt32LE(12);
+  if (headerLength > MAX_HEADER_BYTES)
+    throw bad(`corrupt: a header of ${headerLength} bytes (at most ${MAX_HEADER_BYTES})`);
   if (headerStart + headerLength > file.length) throw bad('truncated: the header runs past the end of the file');
   if (version === 2 && crc32(file.subarray(20)) !== file.readUInt32LE(16))
     throw bad('corrupt: the file does not match its checksum');
@@ -172,4 +178,44 @@ export function decodeModel(file: Buffer, where: string): DecodedModel {
       : { velocity: arrays > 1 ? read(1) : null, squares: arrays > 2 ? read(2) : null, step: step as number };
   const metadata = version === 2 ? header.metadata : null;
   return { config, params, optimizer, checkpoint: version === 2 ? header.checkpoint : null, metadata, version };
+}
+
+/** The size a model file's header implies, from the file's first bytes; null when they do not say (decodeModel will). */
+function declaredSize(prefix: Buffer): number | null {
+  if (prefix.length < 16 || prefix.toString('latin1', 0, 8) !== MODEL_MAGIC) return null;
+  const version = prefix.readUInt32LE(8);
+  if (version !== 1 && version !== 2) return null;
+  const headerStart = version === 1 ? 16 : 20;
+  const headerLength = prefix.readUInt32LE(12);
+  if (headerStart + headerLength > prefix.length) return null;
+  try {
+    const header = JSON.parse(prefix.toString('utf8', headerStart, headerStart + headerLength));
+    const width = header.dtype === 'float32' ? 4 : header.dtype === 'float64' ? 8 : 0;
+    const arrays = version === 2 ? arrayCount(header) : 1;
+    const dataOffset = Math.ceil((headerStart + headerLength) / 8) * 8;
+    return width === 0 ? null : dataOffset + arrays * native.parameterCount(header.layerDims) * width;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The bytes of a model file (or checkpoint), a regular file only. A file longer than its header says is refused
+ * once the header is read, before the rest: a huge or padded file is not read into memory.
+ */
+export function readModelFile(file: string, what = 'model file'): Buffer {
+  const { fd, size } = openRegularFile(file, what);
+  try {
+    const prefix = Buffer.alloc(Math.min(size, 20 + MAX_HEADER_BYTES));
+    readFully(fd, prefix, 0, file, what);
+    const declared = declaredSize(prefix);
+    if (declared !== null && size > declared)
+      throw new Error(`${file}: corrupt: ${size - declared} unexpected bytes after the parameters`);
+    const bytes = Buffer.alloc(size);
+    prefix.copy(bytes);
+    readFully(fd, bytes.subarray(prefix.length), prefix.length, file, what);
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

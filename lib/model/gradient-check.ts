@@ -27,10 +27,28 @@ export function gradientCheck(
     throw new TypeError(`options must be an object { epsilon, maxParameters }, got ${describe(options)}`);
   const targets = model.targets(X, Y);
   const epsilon = requirePositiveNumber(options.epsilon ?? 1e-7, 'options.epsilon');
-  const count = model.parameterCount;
+  const parameterCount = model.parameterCount;
   const maxParameters =
-    options.maxParameters === undefined ? count : requireDimension(options.maxParameters, 'options.maxParameters');
+    options.maxParameters === undefined
+      ? parameterCount
+      : requireDimension(options.maxParameters, 'options.maxParameters');
   const twin = Model.fromConfig({ ...model.config, dtype: 'float64' });
+  try {
+    return checkTwin(twin, model, X, targets, epsilon, maxParameters);
+  } finally {
+    twin.dispose();
+  }
+}
+
+function checkTwin(
+  twin: Model,
+  model: Model,
+  X: Matrix,
+  targets: Matrix,
+  epsilon: number,
+  maxParameters: number,
+): { difference: number; checked: number } {
+  const count = model.parameterCount;
   twin.setFlatParameters(Float64Array.from(model.flatParameters));
   const m = X.cols;
   const x = model.scaledInputs(X).astype('float64').data,

@@ -6,12 +6,12 @@
 // file-format.ts.
 import { describe } from '../checks';
 import { applyScalingInto } from '../estimators/preprocessing';
-import { readFileChecked, writeFileAtomic } from '../io';
+import { writeFileAtomic } from '../io';
 import { allocate, type DType, type FloatArray, Matrix, requireMatrix, requireShape } from '../matrix';
 import native, { type ActivationCode } from '../native';
 import { drawWeights, type InitScheme, RandomState } from '../random';
 import type { Parameters } from '../tutorial';
-import { decodeModel, encodeModel, type OptimizerState } from './file-format';
+import { decodeModel, encodeModel, type OptimizerState, readModelFile } from './file-format';
 import { type FitHooks, type FitResult, planFit, runFit } from './fit';
 import { fitInWorker, type TrainingState } from './fit-async';
 import { type GradientCheckOptions, gradientCheck } from './gradient-check';
@@ -372,6 +372,12 @@ export class Model {
         : hooks;
       return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, watch));
     }
+    if (settings.checkpoint?.resume && settings.earlyStopping)
+      // a checkpoint records the run, not early stopping's best parameters so far: a resumed run could keep others
+      throw Object.assign(
+        new TypeError('options.checkpoint: resume with earlyStopping is not supported yet; pass earlyStopping: false'),
+        { option: 'checkpoint', subject: 'options.checkpoint' },
+      );
     // Hold out a seeded, stratified validation set; watch its cost after every recorded cost.
     const split = splitValidation(X.cols, settings.validationSplit, settings.seed, this.classIndices(targets));
     const trainX = gatherColumns(X, split.train),
@@ -577,13 +583,20 @@ export class Model {
   /**
    * Writes the model to `file` (the format in file-format.ts), atomically: a temporary file, then a rename. The
    * file holds the parameters and the optimiser's state, so fit() after load() continues as if never saved.
+   * `inputs`: files the caller read (data, another model) that must not be overwritten; naming one is an error.
    */
-  save(file: string): void {
+  save(file: string, options: { inputs?: readonly string[] } = {}): void {
     this.requireIdle('save');
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`options must be an object { inputs }, got ${describe(options)}`);
+    const inputs = options.inputs ?? [];
+    if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'string'))
+      throw new TypeError(`options.inputs must be a list of path strings, got ${describe(inputs)}`);
     writeFileAtomic(file, encodeModel(this.config, this.params, this.optimizerState(), null, this.metadataForFile()), {
       what: 'model file',
+      inputs,
     });
   }
 
@@ -594,7 +607,7 @@ export class Model {
   static load(file: string): Model {
     if (typeof file !== 'string' || file.length === 0)
       throw new TypeError(`file must be a non-empty path string, got ${describe(file)}`);
-    const { config, params, optimizer, metadata } = decodeModel(readFileChecked(file, 'model file'), file);
+    const { config, params, optimizer, metadata } = decodeModel(readModelFile(file), file);
     const model = Model.fromConfig(config);
     model.meta = metadataFromJson(metadata, model.inputSize, model.outputSize, model.output, file);
     model.importState({

@@ -94,7 +94,11 @@ export interface FitOptions {
   seed?: number;
   /** full batch: record the cost every costEvery iterations and at the last (default 100); mini-batch: one cost per epoch */
   costEvery?: number;
-  /** called at every recorded cost, and every progressEvery steps when that is set */
+  /**
+   * called at every recorded cost, and every progressEvery steps when that is set. If it throws, training stops
+   * there and fit (or fitAsync) rethrows its error; the model keeps the steps done (fitAsync: those done by the
+   * time the worker sees the stop).
+   */
   onProgress?: (progress: Progress) => void;
   /** also report progress every progressEvery steps (default: only at recorded costs) */
   progressEvery?: number;
@@ -118,6 +122,11 @@ export interface CheckpointOptions {
   resume?: boolean;
 }
 
+/**
+ * fitAsync's options. The worker trains on a copy of X and the labels made in slices over the first event-loop
+ * turns (so the call does not block); do not change them until the promise settles. Progress is coalesced: a slow
+ * onProgress gets the latest report, not every one, and none after an abort.
+ */
 export interface FitAsyncOptions extends FitOptions {
   /** aborting stops training after the current step; the model keeps that step's parameters and the promise rejects with an AbortError */
   signal?: AbortSignal;
