@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadCsv, loadCsvFeatures } from '../data/csv';
-import { readIdxImages, readIdxLabels } from '../data/idx';
+import { readIdxDataset, readIdxImages } from '../data/idx';
 import { type BinaryTask, binaryTask, loadMnist, MNIST_CLASSES, type MnistSplit } from '../data/mnist';
 import { type DType, Matrix } from '../matrix';
 import { Model } from '../model/model';
@@ -178,12 +178,16 @@ export function loadExamples(
       throw new UsageError(
         `--label-column is for CSV files, but ${source} is an IDX file (give its labels with --labels)`,
       );
-    const X = readIdxImages(source, { dtype, limit: options.limit });
-    examples = { X, Y: null, name: source, featureWord: 'features per example', kind: 'idx' };
     if (options.labels !== undefined) {
-      const labels = idxLabels(options.labels, X.cols, source, options.task, labelKind, dtype);
-      Object.assign(examples, labels);
-    } else if (needLabels)
+      // the two files' counts are compared from their headers, before --limit cuts them
+      const { X, labels } = readIdxDataset(source, options.labels, { dtype, limit: options.limit });
+      examples = { X, Y: null, name: source, featureWord: 'features per example', kind: 'idx' };
+      Object.assign(examples, idxLabels(labels, options.labels, options.task, labelKind, dtype));
+    } else {
+      const X = readIdxImages(source, { dtype, limit: options.limit });
+      examples = { X, Y: null, name: source, featureWord: 'features per example', kind: 'idx' };
+    }
+    if (options.labels === undefined && needLabels)
       throw new UsageError(`${source} is an IDX file of examples: give its labels with --labels <IDX labels file>`);
   } else {
     if (options.labels !== undefined)
@@ -224,16 +228,13 @@ export function loadExamples(
 }
 
 function idxLabels(
+  labels: Uint8Array,
   file: string,
-  count: number,
-  imagesFile: string,
   task: string | undefined,
   labelKind: LabelKind,
   dtype: DType,
 ): Partial<Examples> {
-  const labels = readIdxLabels(file, { limit: count });
-  if (labels.length !== count)
-    throw new UsageError(`${file} has ${labels.length} labels, but ${imagesFile} has ${count} examples`);
+  const count = labels.length;
   if (task !== undefined) {
     const chosen = chooseTask(task, labelKind);
     for (let j = 0; j < labels.length; j++)

@@ -202,6 +202,11 @@ export function buildProgram(): Command {
       ).choices(['standardize', 'minmax', 'none']),
     )
     .option('--no-standardize', 'CSV: train on the features as they are (the same as --scaling none)')
+    .option(
+      '--checkpoint <file>',
+      'write everything needed to continue the run to this file (atomically) after every epoch',
+    )
+    .option('--resume', 'continue the run from the --checkpoint file when it exists (the same command and data)')
     .helpOption('-h, --help', 'show this help')
     .action((options: TrainOptions) => {
       trainCommand(options, (line) => process.stdout.write(`${line}\n`));

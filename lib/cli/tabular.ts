@@ -21,7 +21,7 @@ import {
   perClassAccuracy,
   trainWithProgress,
 } from './progress';
-import type { TrainOptions } from './train';
+import { addCheckpoint, inputsOf, resumedSeed, type TrainOptions } from './train';
 
 export type TabularTask = 'classification' | 'regression';
 
@@ -69,7 +69,7 @@ function estimatorOptions(options: TrainOptions, task: TabularTask): EstimatorOp
     patience: fit.patience as number | undefined,
     dtype: model.dtype as EstimatorOptions['dtype'],
     init: model.init as EstimatorOptions['init'],
-    seed: model.seed as number | undefined,
+    seed: resumedSeed(options, model.seed as number | undefined),
     output: output === 'softmax' ? 'softmax' : undefined,
     beta1: model.beta1 as number | undefined,
     beta2: model.beta2 as number | undefined,
@@ -123,6 +123,7 @@ export function trainTabular(options: TrainOptions, say: (line: string) => void)
   say(
     `model: ${config.layerDims.join('-')} (${describeActivations(config.hiddenActivations, config.output)}), ${formatCount(model.parameterCount)} parameters, ${config.dtype}, seed ${config.seed}; inputs ${meta.inputScaling?.kind === 'none' ? 'as they are' : meta.inputScaling?.kind === 'minmax' ? 'scaled to [0, 1]' : 'standardised'}`,
   );
+  addCheckpoint(options, fitOptions, 1);
   const fit = asFlagError(() => normaliseFitOptions(fitOptions, config));
   const batches = Math.ceil(Math.round(m * (1 - (fit.validationSplit ?? 0))) / (fit.batchSize as number));
   const threads = native.getNumThreads();
@@ -155,7 +156,7 @@ export function trainTabular(options: TrainOptions, say: (line: string) => void)
       ? `train r2 ${(trained.r2 as number).toFixed(4)}, rmse ${(trained.rmse as number).toPrecision(6)}`
       : `train accuracy ${formatPercent(trained.accuracy)} (${formatCount(Math.round(trained.accuracy * m))} of ${formatCount(m)} correct), cost ${trained.cost.toFixed(6)}`,
   );
-  model.save(options.output);
+  model.save(options.output, { inputs: inputsOf(options) });
   say(`model saved to ${options.output}`);
   const examples: Examples = { X, Y: null, name: options.data, featureWord: 'feature columns', kind: 'csv' };
   return { model, result, examples };

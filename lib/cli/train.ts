@@ -1,6 +1,7 @@
 // `dnn-native train`: load labelled examples, build a model from the flags (the options table's, with the table's
 // defaults), train it with a progress display, report the train (and, for MNIST, test) accuracy, save the model and,
 // when asked, the cost curve. The main job (mnist-job.ts) is a preset of this same path.
+import fs from 'node:fs';
 import { isSameFile } from '../io';
 import type { Matrix } from '../matrix';
 import { type FitResult, planFit, usesMiniBatches } from '../model/fit';
@@ -37,6 +38,8 @@ export interface TrainOptions extends DataOptions {
   hidden?: number[];
   scaling?: string;
   standardize?: boolean;
+  checkpoint?: string;
+  resume?: boolean;
   [flag: string]: unknown;
 }
 
@@ -73,6 +76,36 @@ function checkLayers(layers: number[], examples: Examples, output: OutputActivat
       `--layers ends with ${last} outputs, but the labels of ${examples.name} go up to ${outputs - 1}: a softmax output needs one unit per class (try --layers ${suggestion})`,
     );
   return layers;
+}
+
+/** The files the command reads, which it must never write over. */
+export function inputsOf(options: TrainOptions): string[] {
+  return [options.data, options.labels, options.checkpoint as string | undefined].filter(
+    (file): file is string => file !== undefined && !/^mnist(:|$)/.test(file),
+  );
+}
+
+/**
+ * --resume: a checkpoint that exists holds the run's seed, which the model must be built with to continue it
+ * (unless --seed gives it); otherwise the flags' seed.
+ */
+export function resumedSeed(options: TrainOptions, seed: number | undefined): number | undefined {
+  if (seed !== undefined || !options.resume || typeof options.checkpoint !== 'string') return seed;
+  if (!fs.existsSync(options.checkpoint)) return undefined;
+  try {
+    return Model.load(options.checkpoint).seed;
+  } catch (error) {
+    throw new UsageError(`--resume: ${(error as Error).message}`);
+  }
+}
+
+/** --checkpoint FILE: write one every `every` recorded costs (an epoch); --resume continues from FILE if it exists. */
+export function addCheckpoint(options: TrainOptions, fitOptions: FitOptions, every: number): void {
+  if (options.resume && options.checkpoint === undefined)
+    throw new UsageError('--resume continues from the file --checkpoint names: give --checkpoint FILE');
+  if (typeof options.checkpoint !== 'string') return;
+  requireWritableFolder(options.checkpoint, '--checkpoint');
+  fitOptions.checkpoint = { path: options.checkpoint, every, resume: options.resume === true };
 }
 
 /** A file the command reads must not be the file it writes. */
@@ -120,12 +153,13 @@ export function trainCommand(options: TrainOptions, say: (line: string) => void)
     m = X.cols;
   const outputs = output === 'softmax' ? (examples.classCount as number) : 1;
   const layerDims = checkLayers(options.layers ?? [X.rows, ...DEFAULT_HIDDEN, outputs], examples, output);
-  const model = asFlagError(() => new Model({ ...given, layerDims, output }));
+  const model = asFlagError(() => new Model({ ...given, layerDims, output, seed: resumedSeed(options, given.seed) }));
   // One seed for the command: the weights' (given or drawn), then the shuffling and the dropout masks.
   const fitOptions: FitOptions = { ...fitGiven, seed: model.seed };
   const settings = normaliseFitOptions(fitOptions, model.config);
   const miniBatch = usesMiniBatches(settings.batchSize, m);
   if (!miniBatch) fitOptions.costEvery = Math.max(1, Math.ceil(planFit(settings, m).iterations / 10));
+  addCheckpoint(options, fitOptions, miniBatch ? 1 : (fitOptions.costEvery as number));
   const plan = asFlagError(() => planFit(normaliseFitOptions(fitOptions, model.config), m));
 
   say(
@@ -164,7 +198,7 @@ export function trainCommand(options: TrainOptions, say: (line: string) => void)
       `test accuracy ${formatPercent(tested.accuracy)} (${formatCount(Math.round(tested.accuracy * testExamples.X.cols))} of ${formatCount(testExamples.X.cols)} MNIST test images), cost ${tested.cost.toFixed(6)}`,
     );
   }
-  model.save(options.output);
+  model.save(options.output, { inputs: inputsOf(options) });
   say(`model saved to ${options.output}`);
   plotIfAsked(options, result, examples.name, layerDims, miniBatch, say);
   return { model, result, examples, test };
