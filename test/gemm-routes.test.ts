@@ -49,7 +49,7 @@ const LAYERS: Layer[] = [
   { n: 3, nPrev: 4, m: 1, why: 'one example: gemv, ger' },
   { n: 7, nPrev: 17, m: 33, why: 'odd sizes' },
   { n: 13, nPrev: 23, m: 19, why: 'odd sizes' },
-  { n: 31, nPrev: 100, m: 18, why: 'k over one packed panel' },
+  { n: 31, nPrev: 1000, m: 18, why: 'k over one packed panel' },
   { n: 32, nPrev: 300, m: 40, why: 'the float64 row limit' },
   { n: 47, nPrev: 65, m: 24, why: 'between the float64 and float32 limits' },
   { n: 65, nPrev: 30, m: 20, why: 'over every row limit' },

@@ -14,8 +14,10 @@ namespace {
 // Below this many multiply-adds a split's wake-up (tens of microseconds on a busy machine) costs more than it saves.
 constexpr double kSplitMinMultiplyAdds = 1 << 21;
 constexpr int kSkinnyMinInner = 16, kSkinnyMinColumns = 16;
-// With beta != 0 the kernel needs k in one packed panel (at least 96 columns whatever m).
-constexpr int kSkinnyOnePanelInner = 96;
+// Below this many multiply-adds OpenBLAS's small-matrix path is as fast (measured: 10 x 128 x 128, W5's last layer).
+constexpr double kSkinnyMinMultiplyAdds = 1 << 20;
+// With beta != 0 the kernel needs k in one packed panel (at least 512 columns whatever m).
+constexpr int kSkinnyOnePanelInner = 512;
 // Below this share of useful vector lanes (m rows padded to whole registers) OpenBLAS wins.
 constexpr double kSkinnyMinLaneUse = 0.6;
 constexpr int kSplitColumnAlign = 8;

@@ -3,8 +3,9 @@
 //   blas    cblas_?gemm as is (OpenBLAS's own threads); the default for everything not below
 //   gemv    one row or one column of C: a matrix-vector product (a unit-dimension dgemm runs at 0.35 GFLOP/s)
 //   ger     a unit inner dimension: an outer product
-//   skinny  few rows of C (m <= 32 float64, 64 float32) against n, k >= 16: the own kernel (skinny_gemm.hpp) on the
-//           active ISA, its columns split over the thread pool when the product is big enough
+//   skinny  few rows of C (m <= 32 float64, 64 float32) against n, k >= 16 and at least 2^20 multiply-adds: the own
+//           kernel (skinny_gemm.hpp) on the active ISA (not generic), its columns split over the thread pool from
+//           2^21 multiply-adds
 //
 // Every route gives the same result run after run at a given thread count; skinny's result does not even depend on
 // the thread count.
