@@ -35,6 +35,7 @@
 #include "activation.hpp"
 #include "blas.hpp"
 #include "cost.hpp"
+#include "dropout.hpp"
 #include "linear.hpp"
 #include "network.hpp"
 #include "update.hpp"
@@ -68,10 +69,11 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr,
-               "dnn_bench_kernels: %s\nusage: dnn_bench_kernels [--quick] [--json <path>|-] [--threads N] "
-               "[--only W1,W2,W3,W4] [--dtype float64|float32] [--sections ceiling,kernels,step] [--profile-step N]\n",
-               message.c_str());
+  std::fprintf(
+      stderr,
+      "dnn_bench_kernels: %s\nusage: dnn_bench_kernels [--quick] [--json <path>|-] [--threads N] "
+      "[--only W1,W2,W3,W4,W5] [--dtype float64|float32] [--sections ceiling,kernels,step] [--profile-step N]\n",
+      message.c_str());
   std::exit(2);
 }
 
@@ -219,13 +221,14 @@ struct Workload {
   std::string name;
   std::vector<int> dims;  // n_0 .. n_L
   int m;
+  // the main job's mini-batch step (npm start): leaky relu, dropout keep 0.8 on hidden layers, softmax with one-hot
+  // labels, Adam; otherwise relu, sigmoid, gradient descent (the tutorial's step)
+  bool main_job = false;
 };
 
 const std::vector<Workload> kWorkloads = {
-    {"W1", {4, 3, 2, 2, 1}, 4},
-    {"W2", {12288, 20, 7, 5, 1}, 209},
-    {"W3", {784, 128, 64, 1}, 1024},
-    {"W4", {2048, 1024, 512, 1}, 2048},
+    {"W1", {4, 3, 2, 2, 1}, 4},         {"W2", {12288, 20, 7, 5, 1}, 209},      {"W3", {784, 128, 64, 1}, 1024},
+    {"W4", {2048, 1024, 512, 1}, 2048}, {"W5", {784, 256, 128, 10}, 128, true},
 };
 
 // FLOPs of one training iteration as the benchmark counts them: forward and dW for every layer, dA_prev for
@@ -458,8 +461,8 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
   const int L = static_cast<int>(w.dims.size()) - 1;
   const int m = w.m;
   std::mt19937_64 rng(42);
-  std::vector<dnn::Activation> activations(L, dnn::Activation::Relu);
-  activations[L - 1] = dnn::Activation::Sigmoid;
+  std::vector<dnn::Activation> activations(L, w.main_job ? dnn::Activation::LeakyRelu : dnn::Activation::Relu);
+  activations[L - 1] = w.main_job ? dnn::Activation::Softmax : dnn::Activation::Sigmoid;
   const size_t param_count = dnn::network_parameter_count(w.dims.data(), L);
   std::vector<T> params[2] = {std::vector<T>(param_count), std::vector<T>(param_count)};
   {
@@ -474,7 +477,10 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
   std::vector<T> grads(param_count);
   std::vector<T> workspace(dnn::network_workspace_length(w.dims.data(), L, m));
   const auto X = uniform01<T>(static_cast<size_t>(w.dims[0]) * m, rng);
-  const auto Y = labels<T>(static_cast<size_t>(w.dims[L]) * m, rng);
+  auto Y = labels<T>(static_cast<size_t>(w.dims[L]) * m, rng);
+  if (w.main_job)  // one-hot columns
+    for (int j = 0; j < m; ++j)
+      for (int i = 0; i < w.dims[L]; ++i) Y[static_cast<size_t>(j) * w.dims[L] + i] = i == j % w.dims[L] ? T(1) : T(0);
 
   dnn::NetworkView<T> net;  // the view's defaults: gradient descent, no L2, no dropout (the tutorial's step)
   net.num_layers = L;
@@ -486,7 +492,22 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
   int current = 0;
   net.params = params[0].data();
   net.next_params = params[1].data();
-  const T learning_rate = T(0.0075);
+  // the main job: dropout on the hidden layers, Adam
+  std::vector<double> keep_prob(L, 1.0);
+  for (int l = 0; l + 1 < L; ++l) keep_prob[l] = 0.8;
+  std::vector<T> masks(dnn::network_mask_length(w.dims.data(), L, m)), velocity(param_count), squares(param_count);
+  dnn::NumpyRandomState dropout_rng(1);
+  int64_t adam_step = 0;
+  if (w.main_job) {
+    net.keep_prob = keep_prob.data();
+    net.masks = masks.data();
+    net.dropout_rng = &dropout_rng;
+    net.optimizer = dnn::Optimizer::Adam;
+    net.velocity = velocity.data();
+    net.squares = squares.data();
+    net.adam_step = &adam_step;
+  }
+  const T learning_rate = T(w.main_job ? 1e-3 : 0.0075);
   double last_cost = 0;
   bool non_finite = false;
 
@@ -583,7 +604,14 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
       measure(
           options, [&] { dnn::network_backward(net, X.data(), Y.data(), m, true); }, repeats),
       0);
-  add("network_update (gradient descent)", 0, measure(options, [&] { dnn::network_update(net, learning_rate); }), 0);
+  add(w.main_job ? "network_update (Adam)" : "network_update (gradient descent)", 0,
+      measure(options, [&] { dnn::network_update(net, learning_rate); }), 0);
+  if (w.main_job) {
+    // the dropout masks alone (numpy's MT19937 draws, in its order): part of network_forward above
+    T* A1 = workspace.data();
+    add("↳ dropout masks, layer 1", 0,
+        measure(options, [&] { dnn::dropout_forward(A1, masks.data(), w.dims[1], m, T(0.8), dropout_rng); }), 0);
+  }
 }
 
 // A large square GEMM: the machine's peak, for reference next to the per-shape ceilings.
