@@ -1,6 +1,6 @@
-// The GEMM router (native/kernels/gemm_router.hpp): every route and every instruction set this machine has, against
-// a plain reference in float64 arithmetic and against the generic kernel, on many layer shapes (unit dimensions, odd
-// sizes, the cat network's W2 layers, MNIST-sized W3 and W5 ones), float32 and float64. Each layer runs the three
+// The GEMM router (native/kernels/gemm_router.hpp) and the per-ISA Adam loop: every route and every instruction set
+// this machine has, against a plain reference in float64 arithmetic and against the generic kernel, on many layer
+// shapes (unit dimensions, odd sizes, the cat network's W2 layers, MNIST-sized W3 and W5 ones), float32 and float64. Each layer runs the three
 // products a training step does: Z = W·A_prev (linearForward), dW = (1/m) dZ·A_prevᵀ and dA_prev = Wᵀ·dZ
 // (linearBackward).
 //
@@ -90,6 +90,16 @@ layers.forEach((layer, index) => {
       fs.writeFileSync(path.join(dir, index + '-' + dtype + '-' + name), new Uint8Array(values.buffer));
   }
 });
+// Adam's update loop, also built per instruction set: 3 steps on 1027 parameters
+for (const dtype of dtypes) {
+  const Float = dtype === 'float32' ? Float32Array : Float64Array;
+  const rng = new b.RandomState(77);
+  const draw = (length, scale) => { const v = new Float64Array(length); rng.standardNormal(v); return Float.from(v, (x) => x * scale); };
+  const param = draw(1027, 1), v = new Float(1027), s = new Float(1027);
+  for (let t = 1; t <= 3; t++) b.adamUpdate(param, draw(1027, 0.1), v, s, 0.01, 0.9, 0.999, 1e-8, t);
+  for (const [name, values] of [['param', param], ['v', v], ['s', s]])
+    fs.writeFileSync(path.join(dir, 'adam-' + dtype + '-' + name), new Uint8Array(values.buffer));
+}
 console.log(JSON.stringify(b.blasInfo().kernels));
 `;
 
@@ -126,6 +136,11 @@ function runConfig(config: Config): Outputs {
   if (config.env.DNN_NATIVE_GEMM) assert.is(reported.route, config.env.DNN_NATIVE_GEMM, `${config.name}: route`);
   if (config.env.DNN_NATIVE_ISA) assert.is(reported.isa, config.env.DNN_NATIVE_ISA, `${config.name}: isa`);
   const result: Outputs = new Map();
+  for (const dtype of DTYPES)
+    for (const name of ['param', 'v', 's']) {
+      const copy = new Uint8Array(fs.readFileSync(path.join(dir, `adam-${dtype}-${name}`))).buffer;
+      result.set(`adam-${dtype}-${name}`, dtype === 'float32' ? new Float32Array(copy) : new Float64Array(copy));
+    }
   LAYERS.forEach((_, index) => {
     for (const dtype of DTYPES)
       for (const product of PRODUCTS) {
@@ -277,11 +292,23 @@ test('every own kernel is near the generic one; AVX2 and AVX-512 agree bit for b
   });
 });
 
+test('Adam gives the same bits on every instruction set', () => {
+  const generic = outputs.get('skinny generic 1 part');
+  if (!generic) throw new Error('generic run missing');
+  for (const [config, result] of outputs)
+    for (const dtype of DTYPES)
+      for (const name of ['param', 'v', 's']) {
+        const key = `adam-${dtype}-${name}`;
+        assertSameBits(generic.get(key) ?? [], result.get(key) ?? [], `${config}: Adam ${key}`);
+      }
+});
+
 test('deterministic: the automatic routes give the same bits in two processes', () => {
   const first = outputs.get('auto'),
     second = outputs.get('auto again');
   if (!first || !second) throw new Error('auto runs missing');
   for (const [key, values] of first) assertSameBits(values, second.get(key) ?? [], `auto ${key}`);
+  assert.ok(first.size > 0);
 });
 
 function load(env: Record<string, string>) {

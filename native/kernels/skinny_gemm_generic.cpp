@@ -38,14 +38,6 @@ bool run(const SkinnyGemm<T>& g, int j_begin, int j_end) {
 bool gemm_generic(const SkinnyGemm<float>& g, int j_begin, int j_end) { return generic::run(g, j_begin, j_end); }
 bool gemm_generic(const SkinnyGemm<double>& g, int j_begin, int j_end) { return generic::run(g, j_begin, j_end); }
 
-#if !(defined(__x86_64__) || defined(__i386__))
-// no x86 kernels on this architecture: cpu_features never reports them
-bool gemm_avx2(const SkinnyGemm<float>&, int, int) { return false; }
-bool gemm_avx2(const SkinnyGemm<double>&, int, int) { return false; }
-bool gemm_avx512(const SkinnyGemm<float>&, int, int) { return false; }
-bool gemm_avx512(const SkinnyGemm<double>&, int, int) { return false; }
-#endif
-
 }  // namespace skinny
 
 namespace {

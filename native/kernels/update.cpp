@@ -2,7 +2,17 @@
 
 #include <cmath>
 
+#include "cpu_features.hpp"
+#include "update_isa.hpp"
+
 namespace dnn {
+namespace update_isa {
+namespace generic {
+namespace {
+#include "adam_kernel.inc"
+}  // namespace
+}  // namespace generic
+}  // namespace update_isa
 
 template <typename T>
 void sgd_update(T* __restrict param, const T* __restrict grad, size_t len, T learning_rate) {
@@ -31,15 +41,21 @@ void adam_update_into(T* next, const T* param, const T* __restrict grad, T* __re
   // The bias corrections as numpy computes them: 1 - beta**t in double, then divided in T.
   const T correction1 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t)));
   const T correction2 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t)));
-  const T one_minus_beta1 = T(1) - beta1, one_minus_beta2 = T(1) - beta2;
-  for (size_t i = 0; i < len; ++i) {
-    const T g = grad[i];
-    v[i] = beta1 * v[i] + one_minus_beta1 * g;
-    s[i] = beta2 * s[i] + one_minus_beta2 * (g * g);
-    const T v_corrected = v[i] / correction1;
-    const T s_corrected = s[i] / correction2;
-    next[i] = param[i] - learning_rate * v_corrected / (std::sqrt(s_corrected) + epsilon);
+  // The same loop in every build (adam_kernel.inc), the widest the CPU has: the same bits, 4x the lanes with AVX-512.
+  switch (active_isa()) {
+    case Isa::Avx512:
+      update_isa::adam_avx512(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                              correction2);
+      return;
+    case Isa::Avx2:
+      update_isa::adam_avx2(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                            correction2);
+      return;
+    case Isa::Generic:
+      break;
   }
+  update_isa::generic::adam_loop(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                                 correction2);
 }
 
 template <typename T>
