@@ -36,6 +36,7 @@
 #include "blas.hpp"
 #include "cost.hpp"
 #include "dropout.hpp"
+#include "gemm_router.hpp"
 #include "linear.hpp"
 #include "network.hpp"
 #include "update.hpp"
@@ -256,6 +257,10 @@ struct Row {  // one measured thing
   double gemm_ratio = 0;
   // kernels only: median of the paired ratios raw GEMM time / kernel time (timed in alternation)
   double paired_ratio = 0;
+  // ceiling only: the route dnn::gemm takes (gemm_router.hpp) and plain OpenBLAS on the same product, timed in
+  // alternation with it; route_speedup is the median of the paired ratios OpenBLAS time / routed time
+  std::string route;
+  double openblas_seconds = 0, route_speedup = 0;
 };
 
 std::string shape_text(int rows, int cols, int inner) {
@@ -361,22 +366,39 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     auto gemm_dA_prev = [&] {
       dnn::gemm(CblasTrans, CblasNoTrans, n_prev, m, n, T(1), W.data(), n, dZ.data(), n, T(0), dA_prev.data(), n_prev);
     };
-    {
-      Timing t = measure(options, gemm_forward, big_repeats);
-      ceiling.forward = t.median;
-      if (options.ceiling)
-        add("ceiling", "gemm forward W·A_prev", shape_text(n, m, n_prev), flops_forward, 0, t, t.median);
-    }
-    {
-      Timing t = measure(options, gemm_dW, big_repeats);
-      ceiling.dW = t.median;
-      if (options.ceiling) add("ceiling", "gemm dW = dZ·A_prevᵀ", shape_text(n, n_prev, m), flops_dW, 0, t, t.median);
-    }
-    if (l >= 2) {
-      Timing t = measure(options, gemm_dA_prev, big_repeats);
-      ceiling.dA_prev = t.median;
-      if (options.ceiling) add("ceiling", "gemm dA_prev = Wᵀ·dZ", shape_text(n_prev, m, n), flops_dA, 0, t, t.median);
-    }
+    // Each product as dnn::gemm routes it (the ceiling the kernels are held to), timed in alternation with plain
+    // OpenBLAS on the same operands.
+    auto routed = [&](const char* name, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int rows_c, int cols_c, int inner,
+                      double flops, const std::function<void()>& call, const std::function<void()>& openblas) {
+      const Paired paired = measure_paired(options, openblas, call, big_repeats);
+      const dnn::GemmPlan plan = dnn::plan_gemm<T>(ta, tb, rows_c, cols_c, inner, true, dnn::gemm_threads());
+      if (options.ceiling) {
+        add("ceiling", name, shape_text(rows_c, cols_c, inner), flops, 0, paired.b, paired.b.median);
+        Row& row = rows.back();
+        row.route = std::string(dnn::gemm_route_name(plan.route)) +
+                    (plan.route == dnn::GemmRoute::Skinny
+                         ? std::string(" ") + dnn::isa_name(plan.isa) + " x" + std::to_string(plan.parts)
+                         : "");
+        row.openblas_seconds = paired.a.median;
+        row.route_speedup = paired.ratio;
+      }
+      return paired.b.median;
+    };
+    ceiling.forward =
+        routed("gemm forward W·A_prev", CblasNoTrans, CblasNoTrans, n, m, n_prev, flops_forward, gemm_forward, [&] {
+          dnn::blas::gemm(CblasNoTrans, CblasNoTrans, n, m, n_prev, T(1), W.data(), n, A_prev.data(), n_prev, T(0),
+                          Z.data(), n);
+        });
+    ceiling.dW = routed("gemm dW = dZ·A_prevᵀ", CblasNoTrans, CblasTrans, n, n_prev, m, flops_dW, gemm_dW, [&] {
+      dnn::blas::gemm(CblasNoTrans, CblasTrans, n, n_prev, m, inv_m, dZ.data(), n, A_prev.data(), n_prev, T(0),
+                      dW.data(), n);
+    });
+    if (l >= 2)
+      ceiling.dA_prev =
+          routed("gemm dA_prev = Wᵀ·dZ", CblasTrans, CblasNoTrans, n_prev, m, n, flops_dA, gemm_dA_prev, [&] {
+            dnn::blas::gemm(CblasTrans, CblasNoTrans, n_prev, m, n, T(1), W.data(), n, dZ.data(), n, T(0),
+                            dA_prev.data(), n_prev);
+          });
     ceiling_total += ceiling.forward + ceiling.dW + ceiling.dA_prev;
 
     if (!do_kernels) continue;
@@ -761,14 +783,26 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
   bool any_ceiling = false;
   for (const auto& row : rows) any_ceiling = any_ceiling || row.section == "ceiling" || row.section == "peak";
   if (any_ceiling) {
-    std::fprintf(out, "\n## Ceiling: raw cblas GEMM on each shape (M x N x K)\n\n");
+    std::fprintf(out,
+                 "\n## Ceiling: each GEMM as dnn::gemm routes it (M x N x K), beside plain OpenBLAS\n\n"
+                 "Route: blas (OpenBLAS as is), gemv/ger (unit dimensions), skinny <isa> x<parts> (the own kernel, its "
+                 "columns split over <parts> threads). '%% of peak' is the routed GFLOP/s over this run's square GEMM; "
+                 "'× OpenBLAS' the median of the paired ratios OpenBLAS time / routed time.\n\n");
     std::fprintf(
-        out, "| dtype | workload | layer | GEMM | M x N x K | time | GFLOP/s |\n|---|---|---:|---|---|---:|---:|\n");
+        out,
+        "| dtype | workload | layer | GEMM | M x N x K | route | time | GFLOP/s | %% of peak | OpenBLAS time | "
+        "× OpenBLAS |\n|---|---|---:|---|---|---|---:|---:|---:|---:|---:|\n");
     for (const auto& row : rows) {
       if (row.section != "ceiling" && row.section != "peak") continue;
-      std::fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", row.dtype.c_str(), row.workload.c_str(),
-                   row.layer ? std::to_string(row.layer).c_str() : "", row.name.c_str(), row.shape.c_str(),
-                   format_time(row.timing.median).c_str(), fixed(gflops(row), 2).c_str());
+      double peak = 0;
+      for (const auto& p : rows)
+        if (p.section == "peak" && p.dtype == row.dtype) peak = gflops(p);
+      std::fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.dtype.c_str(),
+                   row.workload.c_str(), row.layer ? std::to_string(row.layer).c_str() : "", row.name.c_str(),
+                   row.shape.c_str(), row.route.c_str(), format_time(row.timing.median).c_str(),
+                   fixed(gflops(row), 2).c_str(), peak > 0 ? fixed(100 * gflops(row) / peak, 1).c_str() : "",
+                   row.openblas_seconds > 0 ? format_time(row.openblas_seconds).c_str() : "",
+                   row.route_speedup > 0 ? fixed(row.route_speedup, 2).c_str() : "");
     }
   }
 
@@ -847,6 +881,9 @@ std::string to_json(const Options& options, const Machine& machine, const std::v
       << ", \"min_ms\": " << json_number(row.timing.min * 1e3)
       << ", \"calls_per_repeat\": " << row.timing.calls_per_repeat << ", \"repeats\": " << row.timing.repeats;
     if (row.flops > 0) j << ", \"flops\": " << json_number(row.flops) << ", \"gflops\": " << json_number(gflops(row));
+    if (!row.route.empty())
+      j << ", \"route\": " << json_string(row.route) << ", \"openblas_ms\": " << json_number(row.openblas_seconds * 1e3)
+        << ", \"route_speedup\": " << json_number(row.route_speedup);
     if (row.bytes > 0)
       j << ", \"bytes\": " << json_number(row.bytes)
         << ", \"gbytes_per_s\": " << json_number(row.bytes / row.timing.median * 1e-9);

@@ -178,7 +178,7 @@ GemmPlan plan_gemm(CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int m, int n, int k, bool b
   } else if (unit_dimension_route(GemmRoute::Ger, m, n, k)) {
     plan.route = GemmRoute::Ger;
   } else if (plan.isa != Isa::Generic && m <= skinny_max_rows<T>() && k >= kSkinnyMinInner && n >= kSkinnyMinColumns &&
-             (beta_is_zero || k <= kSkinnyOnePanelInner) &&
+             static_cast<double>(m) * n * k >= kSkinnyMinMultiplyAdds && (beta_is_zero || k <= kSkinnyOnePanelInner) &&
              skinny_lane_use(plan.isa, m, sizeof(T)) >= kSkinnyMinLaneUse) {
     plan.route = GemmRoute::Skinny;
     const double multiply_adds = static_cast<double>(m) * n * k;
