@@ -90,16 +90,22 @@ layers.forEach((layer, index) => {
       fs.writeFileSync(path.join(dir, index + '-' + dtype + '-' + name), new Uint8Array(values.buffer));
   }
 });
-// Adam's update loop, also built per instruction set: 3 steps on 1027 parameters
-for (const dtype of dtypes) {
-  const Float = dtype === 'float32' ? Float32Array : Float64Array;
-  const rng = new b.RandomState(77);
-  const draw = (length, scale) => { const v = new Float64Array(length); rng.standardNormal(v); return Float.from(v, (x) => x * scale); };
-  const param = draw(1027, 1), v = new Float(1027), s = new Float(1027);
-  for (let t = 1; t <= 3; t++) b.adamUpdate(param, draw(1027, 0.1), v, s, 0.01, 0.9, 0.999, 1e-8, t);
-  for (const [name, values] of [['param', param], ['v', v], ['s', s]])
-    fs.writeFileSync(path.join(dir, 'adam-' + dtype + '-' + name), new Uint8Array(values.buffer));
-}
+// Adam's update loop, also built per instruction set and split over the pool from 65536 parameters: 3 steps on
+// 1027 and on 100003 parameters, the large one with 1 and with 2 threads
+const threadsBefore = b.getNumThreads();
+for (const dtype of dtypes)
+  for (const [size, threads] of [[1027, threadsBefore], [100003, 1], [100003, 2]]) {
+    b.setNumThreads(threads);
+    const Float = dtype === 'float32' ? Float32Array : Float64Array;
+    const rng = new b.RandomState(77);
+    const draw = (length, scale) => { const v = new Float64Array(length); rng.standardNormal(v); return Float.from(v, (x) => x * scale); };
+    const param = draw(size, 1), v = new Float(size), s = new Float(size);
+    for (let t = 1; t <= 3; t++) b.adamUpdate(param, draw(size, 0.1), v, s, 0.01, 0.9, 0.999, 1e-8, t);
+    const tag = size === 1027 ? '' : '-' + size + '-' + threads;
+    for (const [name, values] of [['param', param], ['v', v], ['s', s]])
+      fs.writeFileSync(path.join(dir, 'adam-' + dtype + '-' + name + tag), new Uint8Array(values.buffer));
+  }
+b.setNumThreads(threadsBefore);
 console.log(JSON.stringify(b.blasInfo().kernels));
 `;
 
@@ -137,10 +143,14 @@ function runConfig(config: Config): Outputs {
   if (config.env.DNN_NATIVE_ISA) assert.is(reported.isa, config.env.DNN_NATIVE_ISA, `${config.name}: isa`);
   const result: Outputs = new Map();
   for (const dtype of DTYPES)
-    for (const name of ['param', 'v', 's']) {
-      const copy = new Uint8Array(fs.readFileSync(path.join(dir, `adam-${dtype}-${name}`))).buffer;
-      result.set(`adam-${dtype}-${name}`, dtype === 'float32' ? new Float32Array(copy) : new Float64Array(copy));
-    }
+    for (const name of ['param', 'v', 's'])
+      for (const tag of ['', '-100003-1', '-100003-2']) {
+        const copy = new Uint8Array(fs.readFileSync(path.join(dir, `adam-${dtype}-${name}${tag}`))).buffer;
+        result.set(
+          `adam-${dtype}-${name}${tag}`,
+          dtype === 'float32' ? new Float32Array(copy) : new Float64Array(copy),
+        );
+      }
   LAYERS.forEach((_, index) => {
     for (const dtype of DTYPES)
       for (const product of PRODUCTS) {
@@ -292,15 +302,22 @@ test('every own kernel is near the generic one; AVX2 and AVX-512 agree bit for b
   });
 });
 
-test('Adam gives the same bits on every instruction set', () => {
+test('Adam gives the same bits on every instruction set, and split over 2 threads', () => {
   const generic = outputs.get('skinny generic 1 part');
   if (!generic) throw new Error('generic run missing');
   for (const [config, result] of outputs)
     for (const dtype of DTYPES)
-      for (const name of ['param', 'v', 's']) {
-        const key = `adam-${dtype}-${name}`;
-        assertSameBits(generic.get(key) ?? [], result.get(key) ?? [], `${config}: Adam ${key}`);
-      }
+      for (const name of ['param', 'v', 's'])
+        for (const tag of ['', '-100003-1', '-100003-2']) {
+          const key = `adam-${dtype}-${name}${tag}`;
+          assertSameBits(generic.get(key) ?? [], result.get(key) ?? [], `${config}: Adam ${key}`);
+          if (tag)
+            assertSameBits(
+              result.get(`adam-${dtype}-${name}-100003-1`) ?? [],
+              result.get(key) ?? [],
+              `${config}: Adam ${key} vs 1 thread`,
+            );
+        }
 });
 
 test('deterministic: the automatic routes give the same bits in two processes', () => {
