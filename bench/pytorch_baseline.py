@@ -28,6 +28,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402  (after OMP_WAIT_POLICY)
 
+from numpy_baseline import iteration_flops, measure  # noqa: E402  (the same FLOP count and timing loop)
+
 WORKLOADS = [
     ("W1", [4, 3, 2, 2, 1], 4),
     ("W2", [12288, 20, 7, 5, 1], 209),
@@ -37,31 +39,6 @@ WORKLOADS = [
 W5_DIMS = [784, 256, 128, 10]
 W5_BATCH = 128
 LEARNING_RATE = 0.0075
-
-
-def iteration_flops(dims, m):
-    weights = [dims[l] * dims[l - 1] for l in range(1, len(dims))]
-    return 2 * m * (2 * sum(weights) + sum(weights[1:]))
-
-
-def measure(run, sample_seconds, repeats, warmup_seconds):
-    start = time.perf_counter()
-    calls = 0
-    while True:
-        t0 = time.perf_counter()
-        run()
-        one = time.perf_counter() - t0
-        calls += 1
-        if one >= sample_seconds or (calls >= 2 and time.perf_counter() - start >= warmup_seconds):
-            break
-    per_repeat = max(1, int(round(sample_seconds / max(one, 1e-9))))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(per_repeat):
-            run()
-        times.append((time.perf_counter() - t0) / per_repeat)
-    return times, per_repeat
 
 
 def bench_full_batch(name, dims, m, dtype, options):

@@ -11,6 +11,8 @@ namespace {
 
 constexpr int kRegisters = 32;
 
+#include "simd_ymm.inc"
+
 template <typename T, int Bytes>
 struct Simd;
 template <>
@@ -34,25 +36,9 @@ struct Simd<float, 64> {
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
 };
 template <>
-struct Simd<double, 32> {
-  using T = double;
-  using R = __m256d;
-  static constexpr int width = 4;
-  static R load(const T* p) { return _mm256_loadu_pd(p); }
-  static void store(T* p, R r) { _mm256_storeu_pd(p, r); }
-  static R broadcast(T s) { return _mm256_set1_pd(s); }
-  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
-};
+struct Simd<double, 32> : Ymm<double> {};
 template <>
-struct Simd<float, 32> {
-  using T = float;
-  using R = __m256;
-  static constexpr int width = 8;
-  static R load(const T* p) { return _mm256_loadu_ps(p); }
-  static void store(T* p, R r) { _mm256_storeu_ps(p, r); }
-  static R broadcast(T s) { return _mm256_set1_ps(s); }
-  static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
-};
+struct Simd<float, 32> : Ymm<float> {};
 
 #include "skinny_gemm_kernel.inc"
 
