@@ -72,9 +72,12 @@ function inputs(dtype: DType, layer: Layer, seed: number) {
 }
 
 // The child: runs every layer through linearForward / linearBackward and writes Z, dW, dA_prev as raw bytes.
+// The addon as lib/binding.ts loads it: DNN_NATIVE_BINARY (the sanitizer build) or the package's own.
+const LOAD_ADDON = `(process.env.DNN_NATIVE_BINARY ? require(require('node:path').resolve(process.env.DNN_NATIVE_BINARY)) : require('node-gyp-build')(process.argv[1]))`;
+
 const CHILD = `
 const fs = require('node:fs'), path = require('node:path');
-const b = require('node-gyp-build')(process.argv[1]);
+const b = ${LOAD_ADDON};
 const { layers, dtypes, dir } = JSON.parse(process.argv[2]);
 layers.forEach((layer, index) => {
   for (const dtype of dtypes) {
@@ -329,7 +332,7 @@ test('deterministic: the automatic routes give the same bits in two processes', 
 });
 
 function load(env: Record<string, string>) {
-  const script = `console.log(JSON.stringify(require('node-gyp-build')(process.argv[1]).blasInfo().kernels))`;
+  const script = `console.log(JSON.stringify(${LOAD_ADDON}.blasInfo().kernels))`;
   return spawnSync(process.execPath, ['-e', script, root], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
@@ -367,7 +370,7 @@ test('several worker threads at once through the shared pool get the main thread
     native.linearForward(expected, W, A, new Float64Array(layer.n), layer.n, layer.nPrev, layer.m);
     const source = `
       const { parentPort, workerData: d } = require('node:worker_threads');
-      const b = require('node-gyp-build')(d.root);
+      const b = process.env.DNN_NATIVE_BINARY ? require(require('node:path').resolve(process.env.DNN_NATIVE_BINARY)) : require('node-gyp-build')(d.root);
       const results = [];
       for (let r = 0; r < 4; r++) {
         const Z = new Float64Array(d.n * d.m);
