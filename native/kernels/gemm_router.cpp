@@ -15,7 +15,7 @@ namespace {
 constexpr double kSplitMinMultiplyAdds = 1 << 21;
 constexpr int kSkinnyMinInner = 16, kSkinnyMinColumns = 16;
 // Below this many multiply-adds OpenBLAS's small-matrix path is as fast (measured: 10 x 128 x 128, W5's last layer).
-constexpr double kSkinnyMinMultiplyAdds = 1 << 20;
+constexpr double kSkinnyMinMultiplyAdds = kGemmRouteMinMultiplyAdds;
 // With beta != 0 the kernel needs k in one packed panel (at least 512 columns whatever m).
 constexpr int kSkinnyOnePanelInner = 512;
 // Below this share of useful vector lanes (m rows padded to whole registers) OpenBLAS wins.
@@ -32,41 +32,6 @@ template <typename T>
 void blas_route(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, int k, T alpha, const T* a, int lda,
                 const T* b, int ldb, T beta, T* c, int ldc) {
   blas::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-template <typename T>
-void gemv_route(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, int k, T alpha, const T* a, int lda,
-                const T* b, int ldb, T beta, T* c, int ldc) {
-  const bool a_transposed = trans_a != CblasNoTrans, b_transposed = trans_b != CblasNoTrans;
-  if (m == 1) {
-    // c (1, n) = alpha · a (1, k) · op(B) (k, n): y = op(B)ᵀ x with x the row of op(A)
-    const int incx = a_transposed ? 1 : lda;
-    if (b_transposed)
-      blas::gemv(CblasNoTrans, n, k, alpha, b, ldb, a, incx, beta, c, ldc);
-    else
-      blas::gemv(CblasTrans, k, n, alpha, b, ldb, a, incx, beta, c, ldc);
-  } else {
-    // c (m, 1) = alpha · op(A) (m, k) · b (k, 1)
-    const int incx = b_transposed ? ldb : 1;
-    if (a_transposed)
-      blas::gemv(CblasTrans, k, m, alpha, a, lda, b, incx, beta, c, 1);
-    else
-      blas::gemv(CblasNoTrans, m, k, alpha, a, lda, b, incx, beta, c, 1);
-  }
-}
-
-template <typename T>
-void ger_route(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, T alpha, const T* a, int lda, const T* b,
-               int ldb, T beta, T* c, int ldc) {
-  // C (m, n) = alpha · x (m) · yᵀ (n) + beta · C
-  for (int j = 0; j < n; ++j) {
-    T* column = c + static_cast<size_t>(ldc) * j;
-    if (beta == T(0))
-      for (int i = 0; i < m; ++i) column[i] = T(0);
-    else if (beta != T(1))
-      for (int i = 0; i < m; ++i) column[i] *= beta;
-  }
-  blas::ger(m, n, alpha, a, trans_a != CblasNoTrans ? lda : 1, b, trans_b != CblasNoTrans ? 1 : ldb, c, ldc);
 }
 
 template <typename T>
@@ -194,11 +159,11 @@ GemmRoute gemm_with_plan(const GemmPlan& plan, CBLAS_TRANSPOSE trans_a, CBLAS_TR
   switch (plan.route) {
     case GemmRoute::Gemv:
       if (!unit_dimension_route(GemmRoute::Gemv, m, n, k)) break;
-      gemv_route(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      blas::gemv_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return GemmRoute::Gemv;
     case GemmRoute::Ger:
       if (!unit_dimension_route(GemmRoute::Ger, m, n, k)) break;
-      ger_route(trans_a, trans_b, m, n, alpha, a, lda, b, ldb, beta, c, ldc);
+      blas::ger_product(trans_a, trans_b, m, n, alpha, a, lda, b, ldb, beta, c, ldc);
       return GemmRoute::Ger;
     case GemmRoute::Skinny:
       if (skinny_route(plan.isa, plan.parts, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
@@ -211,12 +176,14 @@ GemmRoute gemm_with_plan(const GemmPlan& plan, CBLAS_TRANSPOSE trans_a, CBLAS_TR
   return GemmRoute::Blas;
 }
 
+const bool gemm_small_products_to_blas = !gemm_override().forced && gemm_override().parts == 0;
+
 template <typename T>
-void gemm(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, int k, T alpha, const T* a, int lda,
-          const T* b, int ldb, T beta, T* c, int ldc) {
+void gemm_routed(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, int k, T alpha, const T* a, int lda,
+                 const T* b, int ldb, T beta, T* c, int ldc) {
+  const GemmOverride& forced = gemm_override();
   const int threads = gemm_threads();
   GemmPlan plan = plan_gemm<T>(trans_a, trans_b, m, n, k, beta == T(0), threads);
-  const GemmOverride& forced = gemm_override();
   if (forced.forced && plan.route != GemmRoute::Gemv && plan.route != GemmRoute::Ger) {
     plan.route = forced.route;
     if (plan.route == GemmRoute::Skinny && plan.parts == 1) plan.parts = threads;
@@ -229,7 +196,8 @@ void gemm(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n, int k,
   template GemmPlan plan_gemm<T>(CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, bool, int);                         \
   template GemmRoute gemm_with_plan<T>(const GemmPlan&, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, T, const T*, \
                                        int, const T*, int, T, T*, int);                                               \
-  template void gemm<T>(CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, T, const T*, int, const T*, int, T, T*, int);
+  template void gemm_routed<T>(CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, T, const T*, int, const T*, int, T,   \
+                               T*, int);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)
 #undef DNN_INSTANTIATE
