@@ -268,6 +268,25 @@ export interface BlasInfo {
   numThreads: number;
   numProcessors: number;
   parallel: 'sequential' | 'pthreads' | 'openmp' | 'unknown';
+  /** dnn-native's own kernels beside OpenBLAS (native/kernels/gemm_router.hpp) */
+  kernels: OwnKernelsInfo;
+}
+
+export type KernelIsaName = 'avx512' | 'avx2' | 'generic';
+
+export interface OwnKernelsInfo {
+  /** the instruction set the own kernels use: the detected one, or DNN_NATIVE_ISA's */
+  isa: KernelIsaName;
+  /** the best this CPU and OS support (cpuid and xgetbv) */
+  detected: KernelIsaName;
+  /** every instruction set that can run here, best first */
+  supported: KernelIsaName[];
+  /** DNN_NATIVE_ISA as set, or null (an unknown name makes loading the addon throw; one the CPU lacks falls back to `detected` with a warning on stderr) */
+  requestedIsa: string | null;
+  /** the GEMM route DNN_NATIVE_GEMM forces on every product ('auto': the router picks by shape and thread count) */
+  route: 'auto' | 'blas' | 'skinny';
+  /** the split DNN_NATIVE_GEMM_PARTS forces on the own kernel, or null */
+  parts: number | null;
 }
 
 export declare function blasInfo(): BlasInfo;

@@ -2,9 +2,14 @@
 //   1. the native bench (bench/native/bench_kernels.cpp, built on demand): the raw cblas GEMM ceiling for each
 //      workload's exact shapes, the kernels, and network_train_step in plain C++;
 //   2. the Model from JavaScript (one N-API call per step), float64 and float32, against that ceiling;
-//   3. baselines on the same shapes: the plain TypeScript implementation (test/support/reference.ts) and the tutorial's
-//      numpy code (bench/numpy_baseline.py, when python3 with numpy is present);
-//   4. N-API overhead per call, memory per training step, peak RSS, event-loop lag while fitAsync trains.
+//   3. baselines on the same shapes: the plain TypeScript implementation (test/support/reference.ts), the tutorial's
+//      numpy code (bench/numpy_baseline.py) and PyTorch autograd (bench/pytorch_baseline.py), each when a python3
+//      with numpy / torch is found (the bench installs nothing and says when a peer is missing);
+//   4. W5, the main job's mini-batch training (784-256-128-10, leaky relu, dropout 0.8, Adam, batches of 128,
+//      float32) in examples per second at 1 and 2 threads, PyTorch beside it;
+//   5. N-API overhead per call, memory per training step, peak RSS, event-loop lag while fitAsync trains.
+// Then, when the machine sets OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, all of it once more in a child process with
+// both unset (OpenBLAS choosing its own kernel, as on a user's machine), and both reports are printed.
 // Prints a markdown report and writes JSON to bench/results/.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,11 +18,18 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { blasInfo, getNumThreads, Matrix, Model, RandomState } from '../lib/index';
+import { blasInfo, getNumThreads, Matrix, Model, RandomState, setNumThreads } from '../lib/index';
 import native, { root } from '../lib/native';
 import { parameterCount, trainReference } from '../test/support/reference';
 
 const quick = process.argv.includes('--quick');
+// the second pass (OpenBLAS's own kernel) runs this script again with --single-pass
+const singlePass = process.argv.includes('--single-pass');
+const OPENBLAS_PINS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+const pins = OPENBLAS_PINS.filter((name) => process.env[name] !== undefined);
+const passName = pins.length
+  ? `the machine's OpenBLAS settings (${pins.map((name) => `${name}=${process.env[name]}`).join(', ')})`
+  : 'OpenBLAS choosing its own kernel (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)';
 v8.setFlagsFromString('--expose-gc');
 const gc: () => void = vm.runInNewContext('gc');
 
@@ -122,13 +134,25 @@ function nativeBench(): any | null {
   return { json: JSON.parse(run.stdout), markdown: run.stderr };
 }
 
-// ------------------------------------------------------------------ 3b. numpy
+// ------------------------------------------------------------------ 3b. numpy and PyTorch
+/** The first python3 that imports `module`: DNN_BENCH_PYTHON, python3 on PATH, then the system's /usr/bin/python3. */
+function findPython(module: string): string | null {
+  const candidates = [process.env.DNN_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (c): c is string => typeof c === 'string' && c.length > 0,
+  );
+  for (const python of new Set(candidates)) {
+    const probe = spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+    if (!probe.error && probe.status === 0) return python;
+  }
+  return null;
+}
+
 function numpyBaseline(): any | null {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return null;
+  const python = findPython('numpy');
+  if (!python) return null;
   console.error("bench: the tutorial's numpy code ...");
   const run = spawnSync(
-    'python3',
+    python,
     [path.join(root, 'bench', 'numpy_baseline.py'), ...(quick ? ['--quick'] : []), '--json', '-'],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
@@ -136,7 +160,87 @@ function numpyBaseline(): any | null {
     console.error(`bench: numpy baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
     return null;
   }
-  return JSON.parse(run.stdout);
+  return { ...JSON.parse(run.stdout), python };
+}
+
+function pytorchBaseline(): any | null {
+  const python = findPython('torch');
+  if (!python) return null;
+  console.error('bench: PyTorch ...');
+  const run = spawnSync(
+    python,
+    [
+      path.join(root, 'bench', 'pytorch_baseline.py'),
+      ...(quick ? ['--quick'] : []),
+      '--threads',
+      String(getNumThreads()),
+      '--w5-examples',
+      String(W5_EXAMPLES),
+      '--json',
+      '-',
+    ],
+    // with 2 cores, OpenMP's spinning workers take the core the other thread needs
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+    },
+  );
+  if (run.status !== 0) {
+    console.error(`bench: PyTorch baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
+    return null;
+  }
+  return { ...JSON.parse(run.stdout), python };
+}
+
+// ------------------------------------------------------------------ W5: the main job's mini-batch training
+const W5_DIMS = [784, 256, 128, 10];
+const W5_BATCH = 128;
+const W5_EXAMPLES = quick ? 15000 : 60000;
+const W5_THREADS = [1, 2];
+
+/** Examples per second of the Model training W5 for one epoch (median of 3, after one warm-up epoch). */
+function w5Model(threads: number) {
+  const before = getNumThreads();
+  setNumThreads(threads);
+  try {
+    const rng = new RandomState(3);
+    const X = rng.rand(W5_DIMS[0], W5_EXAMPLES).astype('float32');
+    const classes = rng.rand(1, W5_EXAMPLES).data;
+    const labels = new Uint8Array(W5_EXAMPLES);
+    for (let j = 0; j < W5_EXAMPLES; j++) labels[j] = Math.floor(classes[j] * 10);
+    const model = new Model({
+      layerDims: W5_DIMS,
+      dtype: 'float32',
+      init: 'he',
+      seed: 1,
+      hiddenActivation: 'leakyRelu',
+      output: 'softmax',
+      optimizer: 'adam',
+      keepProb: 0.8,
+    });
+    const cpuTimes: number[] = [];
+    const epoch = () => {
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      model.fit(X, labels, { batchSize: W5_BATCH, epochs: 1, learningRate: 0.002 });
+      const used = process.cpuUsage(cpu);
+      cpuTimes.push((used.user + used.system) / 1e6);
+      return (performance.now() - t) / 1000;
+    };
+    epoch();
+    cpuTimes.length = 0;
+    const times = [epoch(), epoch(), epoch()];
+    return {
+      threads,
+      examplesPerSecond: W5_EXAMPLES / median(times),
+      best: W5_EXAMPLES / Math.min(...times),
+      // CPU seconds (all threads) per epoch: on a shared machine steadier than the wall clock, at 1 thread
+      examplesPerCpuSecond: W5_EXAMPLES / median(cpuTimes),
+    };
+  } finally {
+    setNumThreads(before);
+  }
 }
 
 // ------------------------------------------------------------------ 2. the Model from JavaScript
@@ -274,6 +378,54 @@ function targetLines(rows: any[], nativeJson: any | null): string[] {
   return ['Targets (goals for the code, from issue 4):', '', ...out];
 }
 
+// ------------------------------------------------------------------ routes (issue 11): what dnn::gemm does per product
+function routeLines(nativeJson: any | null): string[] {
+  if (!nativeJson) return ['GEMM routes: the native bench did not run.'];
+  const out = [
+    "GEMM routes (native bench, this run): per workload and product, the route dnn::gemm takes, its rate, its share of this run's square-GEMM peak, and plain OpenBLAS on the same product timed in alternation. Products under 0.1 MFLOP left out.",
+    '',
+    '| dtype | workload | layer | product | M x N x K | route | GFLOP/s | % of peak | × OpenBLAS |',
+    '|---|---|---:|---|---|---|---:|---:|---:|',
+  ];
+  const results: any[] = nativeJson.results;
+  for (const r of results) {
+    if (r.section !== 'ceiling' || !r.route || r.flops < 1e5) continue;
+    const peak = results.find((p) => p.section === 'peak' && p.dtype === r.dtype)?.gflops;
+    out.push(
+      `| ${r.dtype} | ${r.workload} | ${r.layer} | ${r.name.replace(/^gemm /, '')} | ${r.shape} | ${r.route} | ${fmt(r.gflops)} | ${peak ? fmt((100 * r.gflops) / peak) : '–'} | ${fmt(r.route_speedup)} |`,
+    );
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ goals (issue 11), ratios from this run
+function goalLines(rows: any[], w5: any[]): string[] {
+  const out = ['Goals (issue 11), ratios measured in this run:', '', '| goal | measured | met |', '|---|---:|---|'];
+  const ratio = (workload: string, dtype: string, peer: 'pytorchMs' | 'numpyMs') => {
+    const r = rows.find((x) => x.workload === workload && x.dtype === dtype);
+    return r?.[peer] ? r[peer] / r.modelMs : null;
+  };
+  const line = (goal: string, value: number | null, target: number) =>
+    out.push(
+      `| ${goal} | ${value === null ? '– (peer missing)' : `${fmt(value)}x`} | ${value === null ? '–' : value >= target ? 'yes' : 'no'} |`,
+    );
+  for (const dtype of DTYPES) line(`W2 ${dtype} ≥ 2x PyTorch`, ratio('W2', dtype, 'pytorchMs'), 2);
+  for (const dtype of DTYPES) line(`W3 ${dtype} ≥ 1.3x PyTorch`, ratio('W3', dtype, 'pytorchMs'), 1.3);
+  for (const dtype of DTYPES) line(`W1 ${dtype} ≥ 50x numpy`, ratio('W1', dtype, 'numpyMs'), 50);
+  for (const r of w5)
+    line(
+      `W5 ≥ 1.5x PyTorch, ${r.threads} thread${r.threads > 1 ? 's' : ''}`,
+      r.pytorch ? r.examplesPerSecond / r.pytorch : null,
+      1.5,
+    );
+  const w2 = rows.find((x) => x.workload === 'W2' && x.dtype === 'float64');
+  if (w2)
+    out.push(
+      `| cat run (2500 full-batch W2 float64 steps, trainModel) ≤ 8 s | ${fmt((2500 * w2.modelMs) / 1000)} s (estimated: 2500 x the Model step) | ${(2500 * w2.modelMs) / 1000 <= 8 ? 'yes' : 'no'} |`,
+    );
+  return out;
+}
+
 // ------------------------------------------------------------------ report
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits);
@@ -294,6 +446,7 @@ async function main() {
   };
   const nativeResults = nativeBench();
   const numpy = numpyBaseline();
+  const pytorch = pytorchBaseline();
   console.error('bench: the Model and the plain TypeScript baseline ...');
   const rows: any[] = [];
   for (const dtype of DTYPES) {
@@ -306,6 +459,7 @@ async function main() {
           r.section === 'step' && r.name === 'network_train_step' && r.workload === w.name && r.dtype === dtype,
       );
       const np = numpy?.results.find((r: any) => r.workload === w.name && r.dtype === dtype);
+      const torch = pytorch?.results.find((r: any) => r.workload === w.name && r.dtype === dtype);
       rows.push({
         dtype,
         workload: w.name,
@@ -320,21 +474,41 @@ async function main() {
         nativeStepMs: nativeStep?.median_ms ?? null,
         typescriptMs: ts?.median ?? null,
         numpyMs: np?.median_ms ?? null,
+        pytorchMs: torch?.median_ms ?? null,
       });
       console.error(`  ${dtype} ${w.name}: ${fmt(model.median)} ms/iter`);
     }
   }
+  console.error('bench: W5, the main job (mini-batch training) ...');
+  const w5 = W5_THREADS.map((threads) => {
+    const own = w5Model(threads);
+    const torch = pytorch?.w5?.find((r: any) => r.threads === threads);
+    return {
+      ...own,
+      pytorch: torch?.examples_per_second ?? null,
+      pytorchBest: torch?.best_examples_per_second ?? null,
+      pytorchPerCpuSecond: torch?.examples_per_cpu_second ?? null,
+    };
+  });
   const overhead = napiOverhead();
   const memory = memoryPerStep();
   const lag = await eventLoopLag();
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
   const lines: string[] = [];
-  lines.push(`# dnn-native benchmark${quick ? ' (quick)' : ''}`, '');
+  lines.push(`# dnn-native benchmark${quick ? ' (quick)' : ''}: ${passName}`, '');
   lines.push(
     `${machine.date.slice(0, 10)} · ${machine.cpu} · ${machine.cores} cores · load average at start ${machine.loadAverageAtStart} · Node ${machine.node}`,
   );
-  lines.push(`BLAS: ${machine.blas.config} · kernel ${machine.blas.coreName} · ${machine.blasThreads} threads`, '');
+  lines.push(
+    `BLAS: ${machine.blas.config} · kernel ${machine.blas.coreName} · ${machine.blasThreads} threads · own kernels ${machine.blas.kernels.isa} (detected ${machine.blas.kernels.detected})`,
+    '',
+  );
+  lines.push(
+    `Peers: numpy ${numpy ? `${numpy.machine?.numpy ?? ''} (${numpy.python})` : 'missing (no python3 with numpy found): its columns are empty'}; ` +
+      `PyTorch ${pytorch ? `${pytorch.machine?.torch ?? ''} (${pytorch.python}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'})` : 'missing (no python3 with torch found; e.g. apt-get install python3-torch): its columns are empty'}`,
+    '',
+  );
   const peak = nativeResults?.json.results.filter((r: any) => r.section === 'peak') ?? [];
   if (peak.length)
     lines.push(
@@ -345,18 +519,33 @@ async function main() {
     'One iteration = forward + cost + backward + update on the full batch; ms per iteration, median of timed repeats after warm-up.',
   );
   lines.push(
-    'Ceiling = the same GEMMs as raw cblas calls from C++ (this run); % of ceiling = ceiling time / Model time.',
+    'Ceiling = the same GEMMs as dnn::gemm routes them, called alone from C++ (this run); % of ceiling = ceiling time / Model time.',
     '',
   );
   lines.push(
-    '| dtype | workload | Model ms/iter | GFLOP/s | % of ceiling | ceiling ms | native C++ step ms | numpy ms | × numpy | plain TS ms | × TS |',
+    '| dtype | workload | Model ms/iter | GFLOP/s | % of ceiling | ceiling ms | native C++ step ms | PyTorch ms | × PyTorch | numpy ms | × numpy | plain TS ms | × TS |',
   );
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     lines.push(
-      `| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`,
+      `| ${r.dtype} | ${r.workload} ${JSON.stringify(r.dims)} m=${r.m} | ${fmt(r.modelMs, 4)} | ${fmt(r.modelGflops)} | ${fmt(r.percentOfCeiling)} | ${fmt(r.ceilingMs, 4)} | ${fmt(r.nativeStepMs, 4)} | ${fmt(r.pytorchMs, 4)} | ${r.pytorchMs ? fmt(r.pytorchMs / r.modelMs) : '–'} | ${fmt(r.numpyMs, 4)} | ${r.numpyMs ? fmt(r.numpyMs / r.modelMs) : '–'} | ${fmt(r.typescriptMs, 4)} | ${r.typescriptMs ? fmt(r.typescriptMs / r.modelMs) : '–'} |`,
     );
   }
+  lines.push(
+    '',
+    `W5, the main job's training (${W5_DIMS.join('-')}, leaky relu, dropout keep 0.8, softmax, Adam, batches of ${W5_BATCH}, float32; one reshuffled epoch of ${W5_EXAMPLES} synthetic examples, median of 3):`,
+    '',
+    '| threads | dnn-native examples/s | PyTorch examples/s | × PyTorch | dnn-native examples per CPU-second | PyTorch examples per CPU-second | × PyTorch (CPU time) |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...w5.map(
+      (r) =>
+        `| ${r.threads} | ${fmt(r.examplesPerSecond, 4)} | ${fmt(r.pytorch, 4)} | ${r.pytorch ? fmt(r.examplesPerSecond / r.pytorch) : '–'} | ${fmt(r.examplesPerCpuSecond, 4)} | ${fmt(r.pytorchPerCpuSecond, 4)} | ${r.pytorchPerCpuSecond ? fmt(r.examplesPerCpuSecond / r.pytorchPerCpuSecond) : '–'} |`,
+    ),
+    '',
+    "Examples per CPU-second count the CPU time of all the process's threads: at 1 thread it is the steadier figure on a shared machine (time slices lost to other work do not count); at 2 threads it also counts time spent waiting in spin loops.",
+  );
+  lines.push('', ...routeLines(nativeResults?.json ?? null));
+  lines.push('', ...goalLines(rows, w5));
   if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
   lines.push('', ...targetLines(rows, nativeResults?.json ?? null));
   lines.push(
@@ -391,12 +580,32 @@ async function main() {
         peakRssMiB,
         native: nativeResults?.json ?? null,
         numpy,
+        pytorch,
+        w5,
+        pass: passName,
       },
       null,
       1,
     ),
   );
   console.error(`bench: results written to ${path.relative(process.cwd(), file)}`);
+  if (singlePass) return;
+  if (pins.length === 0) {
+    console.log(
+      '\nThe machine sets neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE: the run above already is OpenBLAS choosing its own kernel; no second pass.',
+    );
+    return;
+  }
+  // The second pass: OpenBLAS picks its kernel for the CPU itself, as on a user's machine.
+  console.error(`bench: second pass with ${OPENBLAS_PINS.join(' and ')} unset ...`);
+  const env = { ...process.env };
+  for (const name of OPENBLAS_PINS) delete env[name];
+  console.log('\n---\n');
+  const second = spawnSync(process.execPath, [process.argv[1], ...process.argv.slice(2), '--single-pass'], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (second.status !== 0) console.error('bench: the second pass failed');
 }
 
 main().catch((error) => {

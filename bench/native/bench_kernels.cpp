@@ -35,6 +35,8 @@
 #include "activation.hpp"
 #include "blas.hpp"
 #include "cost.hpp"
+#include "dropout.hpp"
+#include "gemm_router.hpp"
 #include "linear.hpp"
 #include "network.hpp"
 #include "update.hpp"
@@ -68,10 +70,11 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr,
-               "dnn_bench_kernels: %s\nusage: dnn_bench_kernels [--quick] [--json <path>|-] [--threads N] "
-               "[--only W1,W2,W3,W4] [--dtype float64|float32] [--sections ceiling,kernels,step] [--profile-step N]\n",
-               message.c_str());
+  std::fprintf(
+      stderr,
+      "dnn_bench_kernels: %s\nusage: dnn_bench_kernels [--quick] [--json <path>|-] [--threads N] "
+      "[--only W1,W2,W3,W4,W5] [--dtype float64|float32] [--sections ceiling,kernels,step] [--profile-step N]\n",
+      message.c_str());
   std::exit(2);
 }
 
@@ -219,13 +222,14 @@ struct Workload {
   std::string name;
   std::vector<int> dims;  // n_0 .. n_L
   int m;
+  // the main job's mini-batch step (npm start): leaky relu, dropout keep 0.8 on hidden layers, softmax with one-hot
+  // labels, Adam; otherwise relu, sigmoid, gradient descent (the tutorial's step)
+  bool main_job = false;
 };
 
 const std::vector<Workload> kWorkloads = {
-    {"W1", {4, 3, 2, 2, 1}, 4},
-    {"W2", {12288, 20, 7, 5, 1}, 209},
-    {"W3", {784, 128, 64, 1}, 1024},
-    {"W4", {2048, 1024, 512, 1}, 2048},
+    {"W1", {4, 3, 2, 2, 1}, 4},         {"W2", {12288, 20, 7, 5, 1}, 209},      {"W3", {784, 128, 64, 1}, 1024},
+    {"W4", {2048, 1024, 512, 1}, 2048}, {"W5", {784, 256, 128, 10}, 128, true},
 };
 
 // FLOPs of one training iteration as the benchmark counts them: forward and dW for every layer, dA_prev for
@@ -253,6 +257,10 @@ struct Row {  // one measured thing
   double gemm_ratio = 0;
   // kernels only: median of the paired ratios raw GEMM time / kernel time (timed in alternation)
   double paired_ratio = 0;
+  // ceiling only: the route dnn::gemm takes (gemm_router.hpp) and plain OpenBLAS on the same product, timed in
+  // alternation with it; route_speedup is the median of the paired ratios OpenBLAS time / routed time
+  std::string route;
+  double openblas_seconds = 0, route_speedup = 0;
 };
 
 std::string shape_text(int rows, int cols, int inner) {
@@ -358,22 +366,39 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     auto gemm_dA_prev = [&] {
       dnn::gemm(CblasTrans, CblasNoTrans, n_prev, m, n, T(1), W.data(), n, dZ.data(), n, T(0), dA_prev.data(), n_prev);
     };
-    {
-      Timing t = measure(options, gemm_forward, big_repeats);
-      ceiling.forward = t.median;
-      if (options.ceiling)
-        add("ceiling", "gemm forward W·A_prev", shape_text(n, m, n_prev), flops_forward, 0, t, t.median);
-    }
-    {
-      Timing t = measure(options, gemm_dW, big_repeats);
-      ceiling.dW = t.median;
-      if (options.ceiling) add("ceiling", "gemm dW = dZ·A_prevᵀ", shape_text(n, n_prev, m), flops_dW, 0, t, t.median);
-    }
-    if (l >= 2) {
-      Timing t = measure(options, gemm_dA_prev, big_repeats);
-      ceiling.dA_prev = t.median;
-      if (options.ceiling) add("ceiling", "gemm dA_prev = Wᵀ·dZ", shape_text(n_prev, m, n), flops_dA, 0, t, t.median);
-    }
+    // Each product as dnn::gemm routes it (the ceiling the kernels are held to), timed in alternation with plain
+    // OpenBLAS on the same operands.
+    auto routed = [&](const char* name, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int rows_c, int cols_c, int inner,
+                      double flops, const std::function<void()>& call, const std::function<void()>& openblas) {
+      const Paired paired = measure_paired(options, openblas, call, big_repeats);
+      const dnn::GemmPlan plan = dnn::plan_gemm<T>(ta, tb, rows_c, cols_c, inner, true, dnn::gemm_threads());
+      if (options.ceiling) {
+        add("ceiling", name, shape_text(rows_c, cols_c, inner), flops, 0, paired.b, paired.b.median);
+        Row& row = rows.back();
+        row.route = std::string(dnn::gemm_route_name(plan.route)) +
+                    (plan.route == dnn::GemmRoute::Skinny
+                         ? std::string(" ") + dnn::isa_name(plan.isa) + " x" + std::to_string(plan.parts)
+                         : "");
+        row.openblas_seconds = paired.a.median;
+        row.route_speedup = paired.ratio;
+      }
+      return paired.b.median;
+    };
+    ceiling.forward =
+        routed("gemm forward W·A_prev", CblasNoTrans, CblasNoTrans, n, m, n_prev, flops_forward, gemm_forward, [&] {
+          dnn::blas::gemm(CblasNoTrans, CblasNoTrans, n, m, n_prev, T(1), W.data(), n, A_prev.data(), n_prev, T(0),
+                          Z.data(), n);
+        });
+    ceiling.dW = routed("gemm dW = dZ·A_prevᵀ", CblasNoTrans, CblasTrans, n, n_prev, m, flops_dW, gemm_dW, [&] {
+      dnn::blas::gemm(CblasNoTrans, CblasTrans, n, n_prev, m, inv_m, dZ.data(), n, A_prev.data(), n_prev, T(0),
+                      dW.data(), n);
+    });
+    if (l >= 2)
+      ceiling.dA_prev =
+          routed("gemm dA_prev = Wᵀ·dZ", CblasTrans, CblasNoTrans, n_prev, m, n, flops_dA, gemm_dA_prev, [&] {
+            dnn::blas::gemm(CblasTrans, CblasNoTrans, n_prev, m, n, T(1), W.data(), n, dZ.data(), n, T(0),
+                            dA_prev.data(), n_prev);
+          });
     ceiling_total += ceiling.forward + ceiling.dW + ceiling.dA_prev;
 
     if (!do_kernels) continue;
@@ -458,9 +483,12 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
   const int L = static_cast<int>(w.dims.size()) - 1;
   const int m = w.m;
   std::mt19937_64 rng(42);
-  std::vector<dnn::Activation> activations(L, dnn::Activation::Relu);
-  activations[L - 1] = dnn::Activation::Sigmoid;
-  const size_t param_count = dnn::network_parameter_count(w.dims.data(), L);
+  std::vector<dnn::Activation> activations(L, w.main_job ? dnn::Activation::LeakyRelu : dnn::Activation::Relu);
+  activations[L - 1] = w.main_job ? dnn::Activation::Softmax : dnn::Activation::Sigmoid;
+  std::vector<dnn::LayerOffsets> offsets(L);
+  dnn::NetworkLayout layout;
+  dnn::network_layout(w.dims.data(), L, m, offsets.data(), &layout);
+  const size_t param_count = layout.parameter_count;
   std::vector<T> params[2] = {std::vector<T>(param_count), std::vector<T>(param_count)};
   {
     size_t offset = 0;  // He initialisation, b = 0: a realistic relu network whose cost stays finite
@@ -472,21 +500,36 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
     }
   }
   std::vector<T> grads(param_count);
-  std::vector<T> workspace(dnn::network_workspace_length(w.dims.data(), L, m));
+  std::vector<T> workspace(layout.workspace_length);
   const auto X = uniform01<T>(static_cast<size_t>(w.dims[0]) * m, rng);
-  const auto Y = labels<T>(static_cast<size_t>(w.dims[L]) * m, rng);
+  auto Y = labels<T>(static_cast<size_t>(w.dims[L]) * m, rng);
+  if (w.main_job)  // one-hot columns
+    for (int j = 0; j < m; ++j)
+      for (int i = 0; i < w.dims[L]; ++i) Y[static_cast<size_t>(j) * w.dims[L] + i] = i == j % w.dims[L] ? T(1) : T(0);
 
-  dnn::NetworkView<T> net;  // the view's defaults: gradient descent, no L2, no dropout (the tutorial's step)
-  net.num_layers = L;
-  net.dims = w.dims.data();
+  dnn::NetworkView<T> net(layout);  // the view's defaults: gradient descent, no L2, no dropout (the tutorial's step)
   net.activations = activations.data();
-  net.capacity = m;
   net.grads = grads.data();
   net.workspace = workspace.data();
   int current = 0;
   net.params = params[0].data();
   net.next_params = params[1].data();
-  const T learning_rate = T(0.0075);
+  // the main job: dropout on the hidden layers, Adam
+  std::vector<double> keep_prob(L, 1.0);
+  for (int l = 0; l + 1 < L; ++l) keep_prob[l] = 0.8;
+  std::vector<T> masks(layout.mask_length), velocity(param_count), squares(param_count);
+  dnn::NumpyRandomState dropout_rng(1);
+  int64_t adam_step = 0;
+  if (w.main_job) {
+    net.keep_prob = keep_prob.data();
+    net.masks = masks.data();
+    net.dropout_rng = &dropout_rng;
+    net.optimizer = dnn::Optimizer::Adam;
+    net.velocity = velocity.data();
+    net.squares = squares.data();
+    net.adam_step = &adam_step;
+  }
+  const T learning_rate = T(w.main_job ? 1e-3 : 0.0075);
   double last_cost = 0;
   bool non_finite = false;
 
@@ -583,7 +626,14 @@ void bench_step(const Options& options, const std::string& dtype, const Workload
       measure(
           options, [&] { dnn::network_backward(net, X.data(), Y.data(), m, true); }, repeats),
       0);
-  add("network_update (gradient descent)", 0, measure(options, [&] { dnn::network_update(net, learning_rate); }), 0);
+  add(w.main_job ? "network_update (Adam)" : "network_update (gradient descent)", 0,
+      measure(options, [&] { dnn::network_update(net, learning_rate); }), 0);
+  if (w.main_job) {
+    // the dropout masks alone (numpy's MT19937 draws, in its order): part of network_forward above
+    T* A1 = workspace.data();
+    add("↳ dropout masks, layer 1", 0,
+        measure(options, [&] { dnn::dropout_forward(A1, masks.data(), w.dims[1], m, T(0.8), dropout_rng); }), 0);
+  }
 }
 
 // A large square GEMM: the machine's peak, for reference next to the per-shape ceilings.
@@ -733,14 +783,26 @@ void print_markdown(FILE* out, const Options& options, const Machine& machine, c
   bool any_ceiling = false;
   for (const auto& row : rows) any_ceiling = any_ceiling || row.section == "ceiling" || row.section == "peak";
   if (any_ceiling) {
-    std::fprintf(out, "\n## Ceiling: raw cblas GEMM on each shape (M x N x K)\n\n");
+    std::fprintf(out,
+                 "\n## Ceiling: each GEMM as dnn::gemm routes it (M x N x K), beside plain OpenBLAS\n\n"
+                 "Route: blas (OpenBLAS as is), gemv/ger (unit dimensions), skinny <isa> x<parts> (the own kernel, its "
+                 "columns split over <parts> threads). '%% of peak' is the routed GFLOP/s over this run's square GEMM; "
+                 "'× OpenBLAS' the median of the paired ratios OpenBLAS time / routed time.\n\n");
     std::fprintf(
-        out, "| dtype | workload | layer | GEMM | M x N x K | time | GFLOP/s |\n|---|---|---:|---|---|---:|---:|\n");
+        out,
+        "| dtype | workload | layer | GEMM | M x N x K | route | time | GFLOP/s | %% of peak | OpenBLAS time | "
+        "× OpenBLAS |\n|---|---|---:|---|---|---|---:|---:|---:|---:|---:|\n");
     for (const auto& row : rows) {
       if (row.section != "ceiling" && row.section != "peak") continue;
-      std::fprintf(out, "| %s | %s | %s | %s | %s | %s | %s |\n", row.dtype.c_str(), row.workload.c_str(),
-                   row.layer ? std::to_string(row.layer).c_str() : "", row.name.c_str(), row.shape.c_str(),
-                   format_time(row.timing.median).c_str(), fixed(gflops(row), 2).c_str());
+      double peak = 0;
+      for (const auto& p : rows)
+        if (p.section == "peak" && p.dtype == row.dtype) peak = gflops(p);
+      std::fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.dtype.c_str(),
+                   row.workload.c_str(), row.layer ? std::to_string(row.layer).c_str() : "", row.name.c_str(),
+                   row.shape.c_str(), row.route.c_str(), format_time(row.timing.median).c_str(),
+                   fixed(gflops(row), 2).c_str(), peak > 0 ? fixed(100 * gflops(row) / peak, 1).c_str() : "",
+                   row.openblas_seconds > 0 ? format_time(row.openblas_seconds).c_str() : "",
+                   row.route_speedup > 0 ? fixed(row.route_speedup, 2).c_str() : "");
     }
   }
 
@@ -819,6 +881,9 @@ std::string to_json(const Options& options, const Machine& machine, const std::v
       << ", \"min_ms\": " << json_number(row.timing.min * 1e3)
       << ", \"calls_per_repeat\": " << row.timing.calls_per_repeat << ", \"repeats\": " << row.timing.repeats;
     if (row.flops > 0) j << ", \"flops\": " << json_number(row.flops) << ", \"gflops\": " << json_number(gflops(row));
+    if (!row.route.empty())
+      j << ", \"route\": " << json_string(row.route) << ", \"openblas_ms\": " << json_number(row.openblas_seconds * 1e3)
+        << ", \"route_speedup\": " << json_number(row.route_speedup);
     if (row.bytes > 0)
       j << ", \"bytes\": " << json_number(row.bytes)
         << ", \"gbytes_per_s\": " << json_number(row.bytes / row.timing.median * 1e-9);

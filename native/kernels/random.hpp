@@ -9,12 +9,19 @@
 
 namespace dnn {
 
+// numpy's random_sample from two consecutive 32-bit outputs: 53 random bits over 2^53, the first draw high.
+inline double uniform_from_bits(uint32_t first, uint32_t second) {
+  return ((first >> 5) * 67108864.0 + (second >> 6)) / 9007199254740992.0;
+}
+
 class NumpyRandomState {
  public:
   explicit NumpyRandomState(uint32_t seed) { reseed(seed); }
 
   void reseed(uint32_t seed);
   uint32_t next_uint32();
+  // out (len) = the next len 32-bit outputs, in order: len calls of next_uint32, tempered a state block at a time
+  void fill_uint32(uint32_t* out, size_t len);
   // uniform in [0, 1): numpy's random_sample
   double next_double();
   // standard normal: numpy's legacy gauss (randn)
@@ -31,6 +38,7 @@ class NumpyRandomState {
 
  private:
   static constexpr int kStateLength = 624;
+  static constexpr size_t kUniformChunk = 256;  // doubles drawn per bulk pass
   void regenerate();
   uint32_t key_[kStateLength];
   int position_ = kStateLength;

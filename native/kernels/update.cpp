@@ -2,7 +2,19 @@
 
 #include <cmath>
 
+#include "cpu_features.hpp"
+#include "gemm_router.hpp"
+#include "thread_pool.hpp"
+#include "update_isa.hpp"
+
 namespace dnn {
+namespace update_isa {
+namespace generic {
+namespace {
+#include "adam_kernel.inc"
+}  // namespace
+}  // namespace generic
+}  // namespace update_isa
 
 template <typename T>
 void sgd_update(T* __restrict param, const T* __restrict grad, size_t len, T learning_rate) {
@@ -25,21 +37,71 @@ void momentum_update_into(T* next, const T* param, const T* __restrict grad, T* 
   }
 }
 
+namespace {
+
+template <typename T>
+void adam_on_isa(T* next, const T* param, const T* grad, T* v, T* s, size_t len, T learning_rate, T beta1, T beta2,
+                 T epsilon, T correction1, T correction2) {
+  // The same loop in every build (adam_kernel.inc), the widest the CPU has: the same bits, 4x the lanes with AVX-512.
+  switch (active_isa()) {
+    case Isa::Avx512:
+      update_isa::adam_avx512(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                              correction2);
+      return;
+    case Isa::Avx2:
+      update_isa::adam_avx2(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                            correction2);
+      return;
+    case Isa::Generic:
+      break;
+  }
+  update_isa::generic::adam_loop(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
+                                 correction2);
+}
+
+// Below this many parameters one thread is done before a helper wakes up.
+constexpr size_t kAdamSplitMin = size_t(1) << 16;
+constexpr size_t kAdamSplitAlign = 64;  // whole cache lines per part
+
+template <typename T>
+struct AdamSplit {
+  T* next;
+  const T* param;
+  const T* grad;
+  T *v, *s;
+  size_t len, per_part;
+  T learning_rate, beta1, beta2, epsilon, correction1, correction2;
+};
+
+template <typename T>
+void adam_part(void* context, int part) {
+  const AdamSplit<T>& a = *static_cast<const AdamSplit<T>*>(context);
+  const size_t begin = static_cast<size_t>(part) * a.per_part;
+  if (begin >= a.len) return;
+  const size_t count = a.len - begin < a.per_part ? a.len - begin : a.per_part;
+  adam_on_isa(a.next + begin, a.param + begin, a.grad + begin, a.v + begin, a.s + begin, count, a.learning_rate,
+              a.beta1, a.beta2, a.epsilon, a.correction1, a.correction2);
+}
+
+}  // namespace
+
 template <typename T>
 void adam_update_into(T* next, const T* param, const T* __restrict grad, T* __restrict v, T* __restrict s, size_t len,
                       T learning_rate, T beta1, T beta2, T epsilon, int64_t t) {
   // The bias corrections as numpy computes them: 1 - beta**t in double, then divided in T.
   const T correction1 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t)));
   const T correction2 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t)));
-  const T one_minus_beta1 = T(1) - beta1, one_minus_beta2 = T(1) - beta2;
-  for (size_t i = 0; i < len; ++i) {
-    const T g = grad[i];
-    v[i] = beta1 * v[i] + one_minus_beta1 * g;
-    s[i] = beta2 * s[i] + one_minus_beta2 * (g * g);
-    const T v_corrected = v[i] / correction1;
-    const T s_corrected = s[i] / correction2;
-    next[i] = param[i] - learning_rate * v_corrected / (std::sqrt(s_corrected) + epsilon);
+  const int threads = gemm_threads();
+  if (threads <= 1 || len < kAdamSplitMin) {
+    adam_on_isa(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1, correction2);
+    return;
   }
+  // Element by element, so the split over the thread pool (OpenBLAS's count, idle between the GEMMs) changes no bit.
+  size_t per_part = (len + threads - 1) / threads;
+  per_part = (per_part + kAdamSplitAlign - 1) / kAdamSplitAlign * kAdamSplitAlign;
+  AdamSplit<T> split{next,          param, grad,  v,       s,           len,        per_part,
+                     learning_rate, beta1, beta2, epsilon, correction1, correction2};
+  run_parts(static_cast<int>((len + per_part - 1) / per_part), &adam_part<T>, &split);
 }
 
 template <typename T>

@@ -1,0 +1,66 @@
+// The skinny GEMM kernel (shapes in skinny_gemm.hpp) for AVX-512 (F + VL), compiled with -mavx512f -mavx512vl -mfma:
+// 32 vector registers, 512-bit zmm or 256-bit ymm, whichever wastes fewer lanes on m rows (m = 20 float32: three
+// ymm hold 24 lanes where two zmm would hold 32). Only called after cpuid and xgetbv said AVX-512 is usable.
+#include <immintrin.h>
+
+#include "skinny_gemm.hpp"
+
+namespace dnn::skinny {
+namespace avx512 {
+namespace {
+
+constexpr int kRegisters = 32;
+
+#include "simd_ymm.inc"
+
+template <typename T, int Bytes>
+struct Simd;
+template <>
+struct Simd<double, 64> {
+  using T = double;
+  using R = __m512d;
+  static constexpr int width = 8;
+  static R load(const T* p) { return _mm512_loadu_pd(p); }
+  static void store(T* p, R r) { _mm512_storeu_pd(p, r); }
+  static R broadcast(T s) { return _mm512_set1_pd(s); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+};
+template <>
+struct Simd<float, 64> {
+  using T = float;
+  using R = __m512;
+  static constexpr int width = 16;
+  static R load(const T* p) { return _mm512_loadu_ps(p); }
+  static void store(T* p, R r) { _mm512_storeu_ps(p, r); }
+  static R broadcast(T s) { return _mm512_set1_ps(s); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+};
+template <>
+struct Simd<double, 32> : Ymm<double> {};
+template <>
+struct Simd<float, 32> : Ymm<float> {};
+
+#include "skinny_gemm_kernel.inc"
+
+// padding lanes when m rows fill vectors of `bytes`
+template <typename T>
+int lanes_wasted(int m, int bytes) {
+  const int width = bytes / static_cast<int>(sizeof(T));
+  return (m + width - 1) / width * width - m;
+}
+
+template <typename T>
+bool run(const SkinnyGemm<T>& g, int j_begin, int j_end) {
+  if (!accepts(g, max_rows<Simd<T, 32>>())) return false;
+  if (lanes_wasted<T>(g.m, 64) <= lanes_wasted<T>(g.m, 32) || g.m > max_rows<Simd<T, 32>>())
+    return run_vectors<Simd<T, 64>>(g, j_begin, j_end);
+  return run_vectors<Simd<T, 32>>(g, j_begin, j_end);
+}
+
+}  // namespace
+}  // namespace avx512
+
+bool gemm_avx512(const SkinnyGemm<float>& g, int j_begin, int j_end) { return avx512::run(g, j_begin, j_end); }
+bool gemm_avx512(const SkinnyGemm<double>& g, int j_begin, int j_end) { return avx512::run(g, j_begin, j_end); }
+
+}  // namespace dnn::skinny
