@@ -93,16 +93,7 @@ export function trainTabular(options: TrainOptions, say: (line: string) => void)
   const task = chooseTabularTask(csv.labels, options.task);
   const settings = asFlagError(() => estimatorOptions(options, task));
   const estimator = asFlagError(() => (task === 'classification' ? new Classifier(settings) : new Regressor(settings)));
-  const { model, X, fitOptions, Y } =
-    estimator instanceof Classifier
-      ? (() => {
-          const set = asFlagError(() => estimator.setUpMatrix(csv.X, csv.labels, csv.featureNames));
-          return { ...set, Y: set.Y };
-        })()
-      : (() => {
-          const set = asFlagError(() => (estimator as Regressor).setUpMatrix(csv.X, csv.labels, csv.featureNames));
-          return { ...set, Y: set.y };
-        })();
+  const { model, X, fitOptions, Y } = asFlagError(() => estimator.setUpMatrix(csv.X, csv.labels, csv.featureNames));
   estimator.adopt(model);
   const m = X.cols,
     meta = model.metadata;

@@ -13,6 +13,7 @@ import { Model } from '../model/model';
 import {
   didYouMean,
   type FitAsyncOptions,
+  type FitOptions,
   type HiddenActivation,
   type OptimizerName,
   type Progress,
@@ -123,6 +124,14 @@ function requireOptions(options: EstimatorOptions): EstimatorOptions {
   return { ...options };
 }
 
+/** A model built for the data, the data as the model trains on it, and the fit options. */
+interface Prepared {
+  model: Model;
+  X: Matrix;
+  Y: Matrix | ArrayLike<number>;
+  fitOptions: FitOptions;
+}
+
 abstract class Estimator {
   protected readonly options: EstimatorOptions;
   protected trained: Model | null = null;
@@ -197,15 +206,27 @@ abstract class Estimator {
     return { model, fitOptions };
   }
 
-  protected train(
-    model: Model,
-    X: Matrix,
-    Y: Matrix | ArrayLike<number>,
-    fitOptions: object,
-    extra: EstimatorFitOptions,
-  ) {
+  protected abstract setUp(rows: Rows, labels: ArrayLike<unknown>): Prepared;
+
+  /** @internal fit's set-up from a column-major matrix (the command line's CSV path). */
+  abstract setUpMatrix(X: Matrix, labels: ArrayLike<unknown>, featureNames: string[] | null): Prepared;
+
+  /** Trains on rows (one example each) and their labels or targets; returns the fit's result. */
+  fit(rows: Rows, labels: ArrayLike<unknown>, options: EstimatorFitOptions = {}): FitResult {
+    const { model, X, Y, fitOptions } = this.setUp(rows, labels);
     this.trained = model;
-    return model.fit(X, Y, { ...fitOptions, ...extra });
+    return model.fit(X, Y, { ...fitOptions, ...options });
+  }
+
+  /** fit() in a worker thread; `signal` stops it after the current step. */
+  async fitAsync(
+    rows: Rows,
+    labels: ArrayLike<unknown>,
+    options: EstimatorFitOptions & { signal?: AbortSignal } = {},
+  ): Promise<FitResult> {
+    const { model, X, Y, fitOptions } = this.setUp(rows, labels);
+    this.trained = model;
+    return model.fitAsync(X, Y, { ...fitOptions, ...options });
   }
 }
 
@@ -216,13 +237,12 @@ export class Classifier extends Estimator {
     return this.model.metadata.classes ?? [];
   }
 
-  private setUp(rows: Rows, labels: ArrayLike<unknown>) {
+  protected setUp(rows: Rows, labels: ArrayLike<unknown>): Prepared {
     const { X, featureNames } = rowsToMatrix(rows, this.options.dtype ?? DEFAULTS.dtype);
     return this.setUpMatrix(X, labels, featureNames ?? null);
   }
 
-  /** @internal fit's set-up from a column-major matrix (the command line's CSV path). */
-  setUpMatrix(X: Matrix, labels: ArrayLike<unknown>, featureNames: string[] | null) {
+  setUpMatrix(X: Matrix, labels: ArrayLike<unknown>, featureNames: string[] | null): Prepared {
     const dtype = X.dtype;
     const classes = findClasses(labels);
     if (classes.length < 2)
@@ -242,23 +262,6 @@ export class Classifier extends Estimator {
     const Y = Matrix.zeros(1, X.cols, dtype);
     Y.data.set(indices);
     return { model, X, Y: softmax ? indices : Y, fitOptions };
-  }
-
-  /** Trains on rows (one example each) and their labels; returns the fit's result (costs, validation figures). */
-  fit(rows: Rows, labels: ArrayLike<unknown>, options: EstimatorFitOptions = {}): FitResult {
-    const { model, X, Y, fitOptions } = this.setUp(rows, labels);
-    return this.train(model, X, Y, fitOptions, options);
-  }
-
-  /** fit() in a worker thread; `signal` stops it after the current step. */
-  async fitAsync(
-    rows: Rows,
-    labels: ArrayLike<unknown>,
-    options: EstimatorFitOptions & { signal?: AbortSignal } = {},
-  ): Promise<FitResult> {
-    const { model, X, Y, fitOptions } = this.setUp(rows, labels);
-    this.trained = model;
-    return model.fitAsync(X, Y, { ...fitOptions, ...options });
   }
 
   /** For each row, the probability of each class, in the order of `classes`. */
@@ -302,13 +305,12 @@ export class Classifier extends Estimator {
 
 /** Numeric targets, standardised inside (the network learns (y - mean) / std); predictions in the targets' units. */
 export class Regressor extends Estimator {
-  private setUp(rows: Rows, targets: ArrayLike<unknown>) {
+  protected setUp(rows: Rows, targets: ArrayLike<unknown>): Prepared {
     const { X, featureNames } = rowsToMatrix(rows, this.options.dtype ?? DEFAULTS.dtype);
     return this.setUpMatrix(X, targets, featureNames ?? null);
   }
 
-  /** @internal fit's set-up from a column-major matrix (the command line's CSV path). */
-  setUpMatrix(X: Matrix, targets: ArrayLike<unknown>, featureNames: string[] | null) {
+  setUpMatrix(X: Matrix, targets: ArrayLike<unknown>, featureNames: string[] | null): Prepared {
     const y = requireTargets(targets);
     if (y.length !== X.cols)
       throw new RangeError(`targets has ${y.length} entries, but rows has ${X.cols} rows; give one target per row`);
@@ -323,22 +325,7 @@ export class Regressor extends Estimator {
       inputScaling: fitScaling(X, this.options.scaling ?? DEFAULTS.scaling),
       targetScaling: { offset: mean, scale: variance > 0 ? Math.sqrt(variance) : 1 },
     });
-    return { model, X, y, fitOptions };
-  }
-
-  fit(rows: Rows, targets: ArrayLike<unknown>, options: EstimatorFitOptions = {}): FitResult {
-    const { model, X, y, fitOptions } = this.setUp(rows, targets);
-    return this.train(model, X, y, fitOptions, options);
-  }
-
-  async fitAsync(
-    rows: Rows,
-    targets: ArrayLike<unknown>,
-    options: EstimatorFitOptions & { signal?: AbortSignal } = {},
-  ): Promise<FitResult> {
-    const { model, X, y, fitOptions } = this.setUp(rows, targets);
-    this.trained = model;
-    return model.fitAsync(X, y, { ...fitOptions, ...options });
+    return { model, X, Y: y, fitOptions };
   }
 
   /** The predicted target of each row. */
