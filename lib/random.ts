@@ -5,7 +5,7 @@ import { describe, requireDimension } from './checks';
 import { allocate, Matrix } from './matrix';
 import native from './native';
 
-export type InitScheme = 'small' | 'lecun' | 'he';
+export type InitScheme = 'small' | 'lecun' | 'he' | 'glorot';
 
 export function requireSeed(seed: unknown, name = 'seed'): number {
   if (typeof seed !== 'number')
@@ -16,9 +16,9 @@ export function requireSeed(seed: unknown, name = 'seed'): number {
 }
 
 export function requireInit(init: unknown, name = 'init'): InitScheme {
-  if (init === 'small' || init === 'lecun' || init === 'he') return init;
+  if (init === 'small' || init === 'lecun' || init === 'he' || init === 'glorot') return init;
   throw new TypeError(
-    `${name} must be 'small' (randn * 0.01), 'lecun' (randn / sqrt(n_prev)) or 'he' (randn * sqrt(2 / n_prev)), got ${describe(init)}`,
+    `${name} must be 'small' (randn * 0.01), 'lecun' (randn / sqrt(n_prev)), 'he' (randn * sqrt(2 / n_prev)) or 'glorot' (uniform, bound sqrt(6 / (n + n_prev))), got ${describe(init)}`,
   );
 }
 
@@ -96,9 +96,17 @@ function rowMajorToMatrix(drawn: Float64Array, rows: number, cols: number): Matr
 
 /**
  * W (n, nPrev) drawn as the tutorial and course draw it, column-major float64:
- * small: randn * 0.01; lecun: randn / sqrt(nPrev); he: randn * sqrt(2 / nPrev).
+ * small: randn * 0.01; lecun: randn / sqrt(nPrev); he: randn * sqrt(2 / nPrev); glorot: scikit-learn's MLP
+ * initialisation, np.random.uniform(-bound, bound, (n, nPrev)) with bound = sqrt(6 / (n + nPrev)).
  */
 export function drawWeights(rng: RandomState, n: number, nPrev: number, init: InitScheme): Float64Array {
+  if (init === 'glorot') {
+    const U = rng.rand(n, nPrev).data,
+      bound = Math.sqrt(6 / (n + nPrev));
+    // numpy's uniform(low, high) is low + (high - low) * random_sample()
+    for (let i = 0; i < U.length; i++) U[i] = -bound + 2 * bound * U[i];
+    return U;
+  }
   const W = rng.randn(n, nPrev).data;
   if (init === 'small') for (let i = 0; i < W.length; i++) W[i] = W[i] * 0.01;
   else if (init === 'lecun') {

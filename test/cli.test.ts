@@ -396,7 +396,7 @@ test('softmax: 3 classes from a CSV; every new flag reaches the model; evaluate 
     keepProb,
     seed,
     dtype,
-    init: 'he', // the estimators' default
+    init: 'glorot', // the estimators' default
   });
   twin.fit(X, Y.data, { learningRate: 0.02, decayRate: 0.2, decayEvery: 5, epochs: 30, batchSize: 32, seed: 4 });
   const flat = model.flatParameters;

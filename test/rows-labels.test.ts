@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { encodeLabels, findClasses, requireTargets } from '../lib/estimators/labels';
 import { applyScalingInto, fitScaling } from '../lib/estimators/preprocessing';
 import { rowsToMatrix } from '../lib/estimators/rows';
-import { Matrix } from '../lib/index';
+import { Matrix, Model } from '../lib/index';
 
 test('Matrix.fromExamples puts one example per column; transpose swaps rows and columns', () => {
   const X = Matrix.fromExamples([
@@ -89,6 +89,21 @@ test('scaling: mean and population deviation, min and range; constant features d
   const minmax = fitScaling(X, 'minmax');
   assert.equal(Array.from(minmax.offset), [1, 5, 0]);
   assert.equal(Array.from(minmax.scale), [3, 1, 10]);
+});
+
+test("glorot init is numpy's uniform(-b, b) with b = sqrt(6 / (n + n_prev)), drawn layer by layer", () => {
+  const model = new Model({ layerDims: [4, 3, 1], init: 'glorot', seed: 3 });
+  // np.random.seed(3); np.random.uniform(-b1, b1, (3, 4)); np.random.uniform(-b2, b2, (1, 3)), column-major
+  assert.equal(
+    Array.from(model.parameters.W1.data),
+    [
+      0.09405943845965958, 0.7275963769589318, -0.8305213571825744, 0.38541487580746625, 0.7337922142710565,
+      -0.1095988729138413, -0.38716919096317115, -0.69328129044536, -0.8705001066997101, 0.020048829048796346,
+      -0.5420808555424579, -0.07992933699549587,
+    ],
+  );
+  assert.equal(Array.from(model.parameters.W2.data), [0.36532681482952234, -0.5425931290498138, 0.43173457451558606]);
+  assert.equal(Array.from(model.parameters.b1.data), [0, 0, 0]);
 });
 
 test.run();

@@ -136,7 +136,8 @@ export function trainTabular(options: TrainOptions, say: (line: string) => void)
   );
   const trained = model.evaluate(X, Y);
   say(
-    `trained in ${(result.elapsedMs / 1000).toFixed(1)} s, ${result.epochs} epochs${result.stoppedEarly ? ' (stopped early)' : ''}`,
+    // a full batch runs one step per epoch: its iterations are the epochs
+    `trained in ${(result.elapsedMs / 1000).toFixed(2)} s, ${batches > 1 ? result.epochs : result.iterations} epochs${result.stoppedEarly ? ' (stopped early)' : ''}`,
   );
   if (result.bestEpoch !== undefined && result.validationMetrics)
     say(

@@ -48,7 +48,7 @@ export interface EstimatorOptions {
   patience?: number;
   /** default 'float64' */
   dtype?: DType;
-  /** default 'he' */
+  /** default 'glorot' (scikit-learn's MLP initialisation) */
   init?: InitScheme;
   /** weights, shuffling, dropout and the validation split (default: random) */
   seed?: number;
@@ -72,7 +72,7 @@ const DEFAULTS = {
   validationSplit: 0,
   patience: 10,
   dtype: 'float64',
-  init: 'he',
+  init: 'glorot',
 } as const;
 
 const KEYS: readonly (keyof EstimatorOptions)[] = [

@@ -167,7 +167,7 @@ function tagged<T>(key: string, subject: string, check: () => T): T {
 const HIDDEN: readonly HiddenActivation[] = ['relu', 'leakyRelu', 'tanh', 'sigmoid'];
 const OUTPUTS: readonly OutputActivation[] = ['sigmoid', 'softmax', 'linear'];
 const OPTIMIZERS: readonly OptimizerName[] = ['gd', 'momentum', 'adam'];
-const INITS: readonly InitScheme[] = ['he', 'lecun', 'small'];
+const INITS: readonly InitScheme[] = ['he', 'lecun', 'small', 'glorot'];
 const DTYPES: readonly DType[] = ['float64', 'float32'];
 
 function oneOf<T extends string>(choices: readonly T[]) {
@@ -315,7 +315,7 @@ export const OPTIONS = {
   },
   init: {
     scope: 'model',
-    doc: 'weight initialisation: he = randn*sqrt(2/n_prev), lecun = randn/sqrt(n_prev), small = randn*0.01',
+    doc: "weight initialisation: he = randn*sqrt(2/n_prev), lecun = randn/sqrt(n_prev), small = randn*0.01, glorot = uniform with bound sqrt(6/(n+n_prev)) (scikit-learn's MLP)",
     default: 'lecun',
     check: (value, name) => requireInit(value, name),
     flag: { name: 'init', value: 'scheme', parse: wordText, choices: INITS },
