@@ -3,19 +3,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as Native from '../binding';
 
-/** The package root: the nearest folder above this file with dnn-native's package.json (lib/ or dist/lib/). */
-function packageRoot(): string {
+/** The package root and version: the nearest folder above this file with dnn-native's package.json. */
+function packageManifest(): { root: string; version: string } {
   let dir = __dirname;
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'dnn-native') return dir;
+    if (fs.existsSync(manifest)) {
+      const { name, version } = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+      if (name === 'dnn-native') return { root: dir, version };
+    }
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`dnn-native: cannot find the package root above ${__dirname}`);
     dir = parent;
   }
 }
 
-export const root = packageRoot();
+const manifest = packageManifest();
+/** The package's folder (lib/ and dist/lib/ sit below it). */
+export const root = manifest.root;
+/** The package's version, from its package.json. */
+export const packageVersion = manifest.version;
 
 const BUILD_FROM_SOURCE =
   'compiles from source; needs cmake, g++ and the OpenBLAS headers: apt-get install cmake g++ libopenblas-dev';

@@ -1,16 +1,10 @@
 #!/usr/bin/env node
-// The dnn-native command: train a classifier on a CSV file, an IDX pair (MNIST's format) or the bundled MNIST digits,
-// then predict with it or evaluate it. Binary classifiers have one sigmoid output and 0/1 labels; multi-class ones a
-// softmax output and class indices 0..k-1 as labels. Every failure is one line on stderr and a non-zero exit code;
-// the messages name the file, the flag or the shapes involved. The training flags come from the options table.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MnistSplit } from '../data/mnist';
 import { writeFileAtomic } from '../io';
 import type { Matrix } from '../matrix';
 import { saveOnnx, storedExtras } from '../model/onnx';
-import { root as packageRoot } from '../native';
+import { packageVersion } from '../native';
 import {
   type DataOptions,
   type Examples,
@@ -161,15 +155,12 @@ const LABEL_COLUMN_HELP =
 
 export function buildProgram(): Command {
   const program = new Command('dnn-native');
-  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
-    version: string;
-  };
   program
     .description(
       'Train and run deep neural networks on the CPU, over OpenBLAS: binary classifiers ([LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID, ' +
         'labels 0/1) and multi-class ones (softmax output, labels 0..k-1).',
     )
-    .version(version, '-V, --version', 'print the version')
+    .version(packageVersion, '-V, --version', 'print the version')
     .helpOption('-h, --help', "show help (dnn-native <command> --help for a command's options)")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/\n(?!$)/g, ' ')) });

@@ -1,16 +1,8 @@
-// ONNX export: a trained Model as a standard ONNX graph, so it serves from onnxruntime in any language.
-// The graph takes float32 rows [N, n_x] (one example per row, N left free), applies the preprocessing the model
-// was trained behind (Sub, Div), then per layer a Gemm with transB (W as the model stores it, (n_l, n_{l-1}))
-// and the layer's activation, then the output activation (Sigmoid or Softmax on axis 1) or, for a linear
-// output, the targets' scaling back to their units (Mul, Add). The protobuf is written by onnx-proto's
-// generated classes (protobufjs), not by hand.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { onnx } from 'onnx-proto';
 import { describe } from '../checks';
 import { writeFileAtomic } from '../io';
 import type { FloatArray } from '../matrix';
-import { root as packageRoot } from '../native';
+import { packageVersion } from '../native';
 import { Model } from './model';
 import type { HiddenActivation } from './options';
 
@@ -150,7 +142,7 @@ export function modelToOnnx(model: Model, extras: OnnxExtras = {}): Uint8Array {
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'dnn-native',
-    producerVersion: packageVersion(),
+    producerVersion: packageVersion,
     docString: `dnn-native ${dims.join('-')} network, ${outputKind} output`,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
@@ -205,13 +197,6 @@ function intAttribute(name: string, i: number): onnx.IAttributeProto {
 
 function floatAttribute(name: string, f: number): onnx.IAttributeProto {
   return { name, type: ATTRIBUTE_FLOAT, f };
-}
-
-let version: string | undefined;
-function packageVersion(): string {
-  version ??= (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string })
-    .version;
-  return version;
 }
 
 interface CheckedExtras {
