@@ -106,4 +106,23 @@ test("glorot init is numpy's uniform(-b, b) with b = sqrt(6 / (n + n_prev)), dra
   assert.equal(Array.from(model.parameters.b1.data), [0, 0, 0]);
 });
 
+test('Model.fit takes 0/1 labels as a plain array; X with examples as rows is named as transposed', () => {
+  const X = Matrix.fromExamples([
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
+  const a = new Model({ layerDims: [2, 1], seed: 1 }),
+    b = new Model({ layerDims: [2, 1], seed: 1 });
+  a.fit(X, [0, 1, 1], { iterations: 5, learningRate: 0.1 });
+  b.fit(X, Matrix.fromRows([[0, 1, 1]]), { iterations: 5, learningRate: 0.1 });
+  assert.equal(Array.from(a.flatParameters), Array.from(b.flatParameters));
+  assert.throws(() => a.fit(X, [0, 1], { iterations: 1 }), /Y has 2 labels, expected one per example of X \(3\)/);
+  const model = new Model({ layerDims: [30, 1], seed: 1 });
+  assert.throws(
+    () => model.predict(Matrix.zeros(569, 30)),
+    /X has shape \(569, 30\), expected \(30, 30\).*looks transposed.*X.transpose\(\) or Matrix.fromExamples/,
+  );
+});
+
 test.run();

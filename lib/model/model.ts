@@ -266,12 +266,17 @@ export class Model {
     requireMatrix(X, 'X');
     if (X.dtype !== this.dtype)
       throw new TypeError(`X is ${X.dtype} but the model is ${this.dtype}; convert with X.astype('${this.dtype}')`);
+    // one example per column: a matrix of examples as rows has its sizes the other way round
+    const swapped =
+      X.rows !== this.inputSize && X.cols === this.inputSize
+        ? `; it looks transposed (one example per row): use X.transpose() or Matrix.fromExamples(rows)`
+        : '';
     requireShape(
       X,
       'X',
       this.inputSize,
       X.cols,
-      `(the model takes ${this.inputSize} features per example, one column each)`,
+      `(the model takes ${this.inputSize} features per example, one column each)${swapped}`,
     );
   }
 
@@ -304,6 +309,18 @@ export class Model {
       return oneHot;
     }
     if (this.output === 'linear') return this.regressionTargets(Y, m);
+    // one sigmoid output: 0/1 labels may come as a plain array or typed array, one per example
+    const plain =
+      !(Y instanceof Matrix) &&
+      ((Array.isArray(Y) && Y.every((v) => typeof v === 'number')) ||
+        (ArrayBuffer.isView(Y) && !(Y instanceof DataView)));
+    if (plain && classes === 1) {
+      const list = Y as ArrayLike<number>;
+      if (list.length !== m) throw new RangeError(`Y has ${list.length} labels, expected one per example of X (${m})`);
+      const column = Matrix.zeros(1, m, this.dtype);
+      for (let j = 0; j < m; j++) column.data[j] = list[j];
+      Y = column;
+    }
     requireMatrix(Y, 'Y');
     const labels = Y as Matrix;
     if (labels.dtype !== this.dtype) throw new TypeError(`Y is ${labels.dtype} but the model is ${this.dtype}`);
