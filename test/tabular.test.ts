@@ -83,6 +83,16 @@ test('save and load keep the classes, the scaling and the predictions', () => {
   assert.throws(() => Regressor.load(file('iris.dnn')), /not a regressor/);
 });
 
+test('fitAsync trains the same classifier in a worker as fit does on the main thread', async () => {
+  const { trainRows, trainLabels, testRows } = irisSplit();
+  const sync = new Classifier({ seed: 4, epochs: 40 });
+  sync.fit(trainRows, trainLabels);
+  const threaded = new Classifier({ seed: 4, epochs: 40 });
+  await threaded.fitAsync(trainRows, trainLabels);
+  assert.equal(Array.from(threaded.model.flatParameters), Array.from(sync.model.flatParameters));
+  assert.equal(threaded.predictProba(testRows), sync.predictProba(testRows));
+});
+
 test('Regressor: targets standardised inside, predictions and R² in their own units', () => {
   // petal width from the other three measurements (real data), plus a synthetic large-scale target
   const rows = iris.getNumbers();
