@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { sha256 } from './data';
 import { TrialPool } from './pool';
 import type { PoolResult } from './pool-worker';
-import type { TrialJob, TrialMetrics, TrialProgress } from './trial';
+import { describeScore, type TrialJob, type TrialMetrics, type TrialProgress } from './trial';
 import { DEFAULT_JOB_LIMITS, type JobLimits, validateTrialJob } from './validate';
 
 export const DEFAULT_QUEUE = 'trials';
@@ -254,7 +254,7 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
     const model = await putBlob(redis, result.modelBytes!, limits.maxModelBytes, 'the model', limits.ttlSeconds);
     await redis.del(checkpointKey(jobId));
     log(
-      `trial ${jobId}: done${result.resumedFrom > 0 ? ` (resumed at ${result.unit} ${result.resumedFrom})` : ''}, validation accuracy ${result.metrics!.validationAccuracy}`,
+      `trial ${jobId}: done${result.resumedFrom > 0 ? ` (resumed at ${result.unit} ${result.resumedFrom})` : ''}, ${describeScore(result.metrics!)}`,
     );
     return {
       metrics: result.metrics!,

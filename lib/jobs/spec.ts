@@ -106,7 +106,7 @@ function parseHidden(text: string): number[] {
 export interface TrialShape {
   inputs: number;
   outputs: number;
-  output: 'sigmoid' | 'softmax';
+  output: 'sigmoid' | 'softmax' | 'linear';
   dtype: 'float32' | 'float64';
   /** the sweep's seed: the weights, the shuffling and the dropout masks of every trial that does not vary it */
   seed: number;

@@ -27,9 +27,23 @@ export interface TrialJob {
   threads: number;
 }
 
-export interface TrialMetrics {
-  validationAccuracy: number;
-  validationCost: number;
+/** Classifiers are scored by validation accuracy, regressors (a linear output) by validation R² (targets' units). */
+export type TrialMetrics =
+  | { validationAccuracy: number; validationCost: number }
+  | { validationR2: number; validationCost: number };
+
+/** What trials are ranked by (higher is better): validation R² for regressors, accuracy for classifiers. */
+export function trialScore(metrics: TrialMetrics): number {
+  const score = 'validationR2' in metrics ? metrics.validationR2 : metrics.validationAccuracy;
+  // an undefined R² (constant validation targets) ranks last rather than poisoning the sort
+  return Number.isNaN(score) ? -Infinity : score;
+}
+
+/** The trial's score as one phrase for logs and tables. */
+export function describeScore(metrics: TrialMetrics): string {
+  return 'validationR2' in metrics
+    ? `validation R² ${metrics.validationR2.toFixed(6)}`
+    : `validation accuracy ${(metrics.validationAccuracy * 100).toFixed(2)}%`;
 }
 
 /** How far a trial got: `done` segments' worth of epochs (mini-batch) or steps (full batch), and their costs. */
@@ -164,6 +178,11 @@ function requireCheckpointFits(checkpoint: TrialCheckpoint, model: Model, total:
 /** Trains and scores one trial (synchronously: run it off the main thread, in the pool). */
 export function runTrial(job: TrialJob, data: SweepData, hooks: TrialHooks = {}): TrialOutcome {
   const model = new Model(job.model);
+  if (model.output === 'linear') {
+    if (data.targetScaling === undefined) throw new RangeError('a linear output needs regression data (targets)');
+    // fit standardises the targets with it; predictions and the saved model come back in the targets' units
+    model.setMetadata({ task: 'regression', targetScaling: data.targetScaling });
+  } else if (data.output === 'linear') throw new RangeError(`a ${model.output} output cannot train on regression data`);
   const m = data.trainX.cols;
   const { unit, total, steps, segment } = trainingSegments(job.fit, model, m);
   if (hooks.maxSteps !== undefined && steps > hooks.maxSteps)
@@ -188,11 +207,14 @@ export function runTrial(job: TrialJob, data: SweepData, hooks: TrialHooks = {})
     hooks.onProgress?.({ index: job.index, done, total, unit, cost });
     if (done < total) hooks.onCheckpoint?.({ done, costs: [...costs], state: model.exportState() });
   }
-  const { cost, accuracy } = model.evaluate(data.validationX, data.validationY);
+  const { cost, accuracy, r2 } = model.evaluate(data.validationX, data.validationY);
   return {
     status: 'done',
     model,
-    metrics: { validationAccuracy: accuracy, validationCost: cost },
+    metrics:
+      model.output === 'linear'
+        ? { validationR2: r2 as number, validationCost: cost }
+        : { validationAccuracy: accuracy, validationCost: cost },
     trainCost: costs[costs.length - 1],
     costs,
     total,
