@@ -1,6 +1,6 @@
 // Trials across machines, through BullMQ on Redis. The submitting sweep stores the data once (content-addressed,
 // sha256) and adds one job per trial; `dnn-native worker` processes on any machines take trials, fetch the data
-// (once per sweep, then cached), train them in their trial pool, store a checkpoint after every segment, and
+// (once per sweep, then cached), train them in their trial pool, store a checkpoint after every epoch (or tenth of the steps), and
 // store the model (content-addressed) before completing the job with its metrics. A worker that dies stops renewing
 // its lock; BullMQ's stalled-job check puts the trial back in the queue and the next worker resumes it from the
 // last checkpoint. Redis is the only shared piece.

@@ -38,7 +38,7 @@ const KEY_BY_FLAG = new Map<string, OptionKey>(
 );
 const NOT_PER_TRIAL = new Set(['threads', 'output-activation', 'dtype']);
 // The sweep holds out its own validation split (the same for every trial, --validation-fraction) and trains each
-// trial in one-epoch segments: fit's own split and early stopping would work against both.
+// trial with checkpoints at epoch ends: fit's own split and early stopping would work against both.
 const NOT_IN_SWEEPS: Record<string, string> = {
   'validation-split': 'the sweep holds out its own validation split (--validation-fraction)',
   'early-stopping': 'early stopping is not supported in sweeps yet',
