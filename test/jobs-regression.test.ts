@@ -116,6 +116,17 @@ test('a trial: one fit of a model with the data target scaling, scored by valida
   const saved = Model.load(file('trial.model'));
   assert.equal(saved.metadata.targetScaling, data.targetScaling);
   assert.ok(Math.abs(mean(saved.predict(data.validationX).data) - mean(data.validationY.data)) < 3);
+  // stopped after epoch 1 and resumed from the checkpoint's bytes (standardised targets in its record): the same model
+  const stopped = runTrial(job, data, { shouldStop: () => true });
+  assert.is(stopped.status, 'stopped');
+  if (stopped.status !== 'stopped') return;
+  const resumed = runTrial(job, data, { resumeFrom: stopped.checkpoint.bytes });
+  assert.is(resumed.status, 'done');
+  if (resumed.status === 'done') {
+    assert.is(resumed.resumedFrom, 1);
+    assert.is(bits(resumed.model.flatParameters), bits(whole.flatParameters));
+    assert.equal(resumed.metrics, outcome.metrics);
+  }
   // a classifier's options on regression data, and the other way round, are refused
   assert.throws(
     () => runTrial({ ...job, model: { ...options, output: 'sigmoid' } }, data),
