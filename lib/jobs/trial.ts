@@ -14,6 +14,7 @@ import { planFit } from '../model/fit';
 import { Model, NonFiniteCostError } from '../model/model';
 import { type FitOptions, type ModelOptions, normaliseFitOptions, type Progress } from '../model/options';
 import type { SweepData } from './data';
+
 /** What a trial trains: plain data (a job in Redis is exactly this, checked by validateTrialJob). */
 export interface TrialJob {
   /** the sweep this trial belongs to */
@@ -139,7 +140,8 @@ export function runTrial(job: TrialJob, data: SweepData, hooks: TrialHooks = {})
   let folder: string | null = null;
   if (hooks.resumeFrom !== undefined) {
     const done = checkpointDone(hooks.resumeFrom);
-    ({ costs, costAt } = { costs: [...done.costs], costAt: [...done.costAt] });
+    costs = [...done.costs];
+    costAt = [...done.costAt];
     resumedFrom = plan.miniBatch ? done.epochs : done.iterations;
     // fit resumes from a file: it checks the checkpoint against this model, data and plan, and replays the masks
     folder = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-trial-'));
