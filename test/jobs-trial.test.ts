@@ -1,13 +1,17 @@
-// The sweep's trial runner: its segments (one epoch, or a run of full-batch steps) chain bit for bit into the fit
-// one call would make, for gd, momentum and adam, with learning-rate decay; a trial resumed from a checkpoint (in a
-// fresh model, through the checkpoint's bytes) ends with the same metrics; the validation split is seeded and
-// stratified; the data bytes round-trip and refuse corruption.
+// The sweep's trial runner: a trial is the fit one call with its options makes, bit for bit, for gd, momentum and
+// adam, with learning-rate decay, full batch, and dropout (one mask stream, as `dnn-native train`); a trial stopped
+// at a checkpoint and resumed from its bytes in a fresh model ends with the same parameters and metrics; a
+// checkpoint of another model is refused; the validation split is seeded and stratified; the data bytes round-trip
+// and refuse corruption.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Matrix, Model } from '../lib/index';
-import { decodeCheckpoint, encodeCheckpoint } from '../lib/jobs/checkpoint';
 import { decodeSweepData, encodeSweepData, type SweepData, splitValidation } from '../lib/jobs/data';
 import { runTrial, type TrialCheckpoint, type TrialJob } from '../lib/jobs/trial';
+import type { ModelOptions } from '../lib/model/options';
 import { threeClasses } from './support/three-classes';
 
 const { X, Y } = threeClasses(240, 7);
@@ -52,46 +56,81 @@ test('full batch: runs of steps equal one fit, bit for bit (adam, decay every 7 
   if (trial.status === 'done') assert.is(bits(trial.model.flatParameters), bits(whole.flatParameters));
 });
 
-// With dropout too: each segment reseeds the masks (with its epoch's seed), the same way in every run, so a resumed
-// dropout trial matches an uninterrupted trial (not one fit of all epochs: that draws the masks from one stream).
+// With dropout (and L2): the masks come from one stream, as in one fit; a resumed trial replays it (fit's resume).
 for (const model of [
   { optimizer: 'adam', l2: 0.1 },
   { optimizer: 'momentum', keepProb: 0.8 },
+  { optimizer: 'gd', keepProb: 0.9, l2: 0.05 },
 ] as const) {
-  test(`a trial stopped at a checkpoint and resumed elsewhere from its bytes ends with the same metrics (${JSON.stringify(model)})`, () => {
+  test(`a trial equals one fit, and stopped at a checkpoint then resumed elsewhere from its bytes ends the same (${JSON.stringify(model)})`, () => {
     const fit = { batchSize: 16, epochs: 6, learningRate: 0.01, seed: 9 };
-    const trialJob = job(model, fit);
+    const trialJob = job(model as Partial<ModelOptions>, fit);
+    const whole = new Model({ layerDims: [4, 6, 3], output: 'softmax', seed: 5, ...(model as Partial<ModelOptions>) });
+    const result = whole.fit(data.trainX, data.trainY, fit);
     const straight = runTrial(trialJob, data);
-    const saved: Uint8Array[] = [];
+    const saved: TrialCheckpoint[] = [];
     let asked = 0;
     const stopped = runTrial(trialJob, data, {
-      onCheckpoint: (checkpoint) => saved.push(encodeCheckpoint(checkpoint)),
+      onCheckpoint: (checkpoint) => saved.push(checkpoint),
       shouldStop: () => ++asked === 3,
     });
     assert.is(stopped.status, 'stopped');
-    const last: TrialCheckpoint = decodeCheckpoint(saved[saved.length - 1], 'float64');
-    assert.is(last.done, 3);
-    const resumed = runTrial(trialJob, decodeSweepData(encodeSweepData(data)), { resumeFrom: last });
+    assert.equal(
+      saved.map((c) => c.done),
+      [1, 2],
+    );
+    if (stopped.status !== 'stopped') return;
+    assert.is(stopped.checkpoint.done, 3);
+    // the checkpoint is a model file: Model.load reads it
+    const file = path.join(os.tmpdir(), `dnn-trial-test-${process.pid}.model`);
+    fs.writeFileSync(file, stopped.checkpoint.bytes);
+    assert.is(Model.load(file).parameterCount, whole.parameterCount);
+    fs.rmSync(file);
+    const resumed = runTrial(trialJob, decodeSweepData(encodeSweepData(data)), {
+      resumeFrom: Buffer.from(stopped.checkpoint.bytes),
+    });
     assert.is(resumed.status, 'done');
     assert.is(straight.status, 'done');
     if (resumed.status !== 'done' || straight.status !== 'done') return;
+    assert.is(bits(straight.model.flatParameters), bits(whole.flatParameters), 'a trial is one fit');
+    assert.is(bits(straight.costs), bits(result.costs));
     assert.is(resumed.resumedFrom, 3);
+    assert.is(bits(resumed.model.flatParameters), bits(whole.flatParameters), 'resumed');
     assert.equal(resumed.metrics, straight.metrics);
     assert.is(bits(resumed.costs), bits(straight.costs));
   });
 }
 
-test('a checkpoint of the wrong size for the model is refused, naming the part', () => {
-  const fit = { batchSize: 16, epochs: 2, seed: 9 };
-  const checkpoint: TrialCheckpoint = {
-    done: 1,
-    costs: [1],
-    state: { params: new Float64Array(5), velocity: null, squares: null, adamStep: 0 },
-  };
+test('full batch with dropout: stopped at a checkpoint (a tenth of the steps) and resumed equals one fit', () => {
+  const fit = { iterations: 40, learningRate: 0.05, seed: 4 };
+  const options = { optimizer: 'momentum', keepProb: 0.75 } as const;
+  const whole = new Model({ layerDims: [4, 6, 3], output: 'softmax', seed: 5, ...options });
+  whole.fit(data.trainX, data.trainY, fit);
+  const stopped = runTrial(job(options, fit), data, { shouldStop: () => true });
+  assert.is(stopped.status, 'stopped');
+  if (stopped.status !== 'stopped') return;
+  assert.is(stopped.checkpoint.done, 4);
+  const resumed = runTrial(job(options, fit), data, { resumeFrom: stopped.checkpoint.bytes });
+  assert.is(resumed.status, 'done');
+  if (resumed.status !== 'done') return;
+  assert.is(resumed.unit, 'step');
+  assert.is(resumed.resumedFrom, 4);
+  assert.is(bits(resumed.model.flatParameters), bits(whole.flatParameters));
+});
+
+test("a checkpoint of another model or other data is refused by fit's checks", () => {
+  const fit = { batchSize: 16, epochs: 3, seed: 9 };
+  const stopped = runTrial(job({}, fit), data, { shouldStop: () => true });
+  if (stopped.status !== 'stopped') throw new Error('expected a stopped trial');
   assert.throws(
-    () => runTrial(job({}, fit), data, { resumeFrom: checkpoint }),
-    /checkpoint: params must be 51 float64 values/,
+    () => runTrial(job({ layerDims: [4, 7, 3] }, fit), data, { resumeFrom: stopped.checkpoint.bytes }),
+    /layerDims/,
   );
+  assert.throws(
+    () => runTrial(job({}, { ...fit, learningRate: 0.5 }), data, { resumeFrom: stopped.checkpoint.bytes }),
+    /learningRate/,
+  );
+  assert.throws(() => runTrial(job({}, fit), data, { resumeFrom: Buffer.from('not a checkpoint') }), /checkpoint/);
 });
 
 test('the validation split is seeded, stratified by class and keeps the data order', () => {

@@ -7,8 +7,16 @@ import { readIdxDataset, readIdxImages } from '../data/idx';
 import { type BinaryTask, binaryTask, loadMnist, MNIST_CLASSES, type MnistSplit } from '../data/mnist';
 import { type DType, Matrix } from '../matrix';
 import { Model } from '../model/model';
-/** 'binary': labels 0/1 for a sigmoid output; 'classes': class indices 0..k-1 for a softmax output. */
-export type LabelKind = 'binary' | 'classes';
+/**
+ * 'binary': labels 0/1 for a sigmoid output; 'classes': class indices 0..k-1 for a softmax output; 'targets':
+ * numeric targets for a linear output (a CSV file's label column only: MNIST and IDX labels are digits).
+ */
+export type LabelKind = 'binary' | 'classes' | 'targets';
+
+/** A CSV file (not mnist, not IDX): its labels may be targets. */
+export function isCsvSource(source: string): boolean {
+  return !MNIST_SOURCE.test(source) && sniffKind(source) === 'csv';
+}
 
 export interface DataOptions {
   data: string;
@@ -131,7 +139,7 @@ function loadCsvExamples(
   labelColumn: string | number | undefined,
   labelKind: LabelKind,
 ): { X: Matrix; Y: Matrix } {
-  if (labelKind === 'classes') return loadCsv(source, { dtype, labelColumn, labels: 'any' });
+  if (labelKind !== 'binary') return loadCsv(source, { dtype, labelColumn, labels: 'any' });
   try {
     return loadCsv(source, { dtype, labelColumn });
   } catch (error) {
@@ -154,6 +162,10 @@ export function loadExamples(
 ): Examples {
   const source = options.data;
   const mnist = MNIST_SOURCE.exec(source);
+  if (labelKind === 'targets' && !isCsvSource(source))
+    throw new UsageError(
+      `--output-activation linear (regression) needs numeric targets, a CSV file's label column; ${source} has digit labels`,
+    );
   let examples: Examples;
   if (mnist) {
     if (options.labels !== undefined)

@@ -4,9 +4,10 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_QUEUE, requireRedisUrl, startWorker } from '../jobs/redis';
 import { HIDDEN_FLAG, SweepSpecError } from '../jobs/spec';
 import { describePoint, type SweepEvent, sweep, sweepTable } from '../jobs/sweep';
+import { describeScore } from '../jobs/trial';
 import type { Matrix } from '../matrix';
 import { OPTIONS, type OptionSpec } from '../model/options';
-import { type DataOptions, loadExamples, requireWritableFolder, UsageError } from './data';
+import { type DataOptions, type Examples, isCsvSource, loadExamples, requireWritableFolder, UsageError } from './data';
 import { addTableFlags, MODEL_FLAGS, positiveInteger } from './flags';
 import { formatPercent } from './progress';
 
@@ -47,11 +48,24 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
   requireWritableFolder(options.results, '--results');
   if (options.redis !== undefined) requireRedisUrl(options.redis);
   const fixed = fixedFlags(options);
-  const output = (fixed['output-activation'] ?? (options.task === 'digits' ? 'softmax' : 'sigmoid')) as
-    | 'sigmoid'
-    | 'softmax';
   const dtype = (fixed.dtype ?? 'float64') as 'float32' | 'float64';
-  const examples = loadExamples(options, dtype, true, 'train', output === 'softmax' ? 'classes' : 'binary');
+  let output = (fixed['output-activation'] ?? (options.task === 'digits' ? 'softmax' : 'sigmoid')) as
+    | 'sigmoid'
+    | 'softmax'
+    | 'linear';
+  let examples: Examples | undefined;
+  // A CSV file whose labels are numbers that are not all whole is a regression, as for `train`.
+  if (fixed['output-activation'] === undefined && isCsvSource(options.data)) {
+    const any = loadExamples(options, dtype, true, 'train', 'targets');
+    if (!(any.Y as Matrix).data.every(Number.isInteger)) [output, examples] = ['linear', any];
+  }
+  examples ??= loadExamples(
+    options,
+    dtype,
+    true,
+    'train',
+    output === 'linear' ? 'targets' : output === 'softmax' ? 'classes' : 'binary',
+  );
   const controller = new AbortController();
   const onInterrupt = () => {
     say('interrupted: finishing the results of the trials done so far');
@@ -73,7 +87,7 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
       X: examples.X,
       Y: examples.Y as Matrix,
       output,
-      classes: examples.classCount,
+      classes: output === 'softmax' ? examples.classCount : undefined,
       grid: options.grid ?? [],
       random: options.random,
       fixed: { ...fixed, 'output-activation': output },
@@ -95,7 +109,7 @@ async function sweepCommand(options: SweepOptions, say: (line: string) => void):
         say(
           `trial ${t.trial} (${describePoint(t.options)}): ${
             t.metrics
-              ? `validation accuracy ${formatPercent(t.metrics.validationAccuracy)}, cost ${t.metrics.validationCost.toFixed(6)}${where}${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}`
+              ? `${'validationR2' in t.metrics ? describeScore(t.metrics) : `validation accuracy ${formatPercent(t.metrics.validationAccuracy)}`}, cost ${t.metrics.validationCost.toFixed(6)}${where}${t.attempts > 1 ? ` (${t.attempts} attempts)` : ''}`
               : `${t.status}${t.error ? `: ${t.error}` : ''}`
           } [${event.finished}/${event.of}]`,
         );
@@ -185,7 +199,7 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     .command('sweep')
     .description(
       'train one model per point of a grid (or a random draw of it) with a shared seeded validation split; ' +
-        'rank them by validation accuracy, save every model and write the results (JSON) and a table',
+        'rank them by validation accuracy (R² for regression: --output-activation linear, or CSV targets that are not all whole numbers), save every model and write the results (JSON) and a table',
     )
     .addOption(
       new Option(
@@ -204,7 +218,12 @@ export function registerJobCommands(program: Command, say = (line: string) => pr
     )
     .option('--random <n>', 'random search: train n points drawn from the grid (seeded)', positiveInteger)
     .option('--hidden <sizes>', 'hidden layer sizes between the inputs and the outputs, e.g. 64,32 (default: 128,64)')
-    .option('--validation-fraction <f>', 'the share of each class held out for validation', fraction, 0.2)
+    .option(
+      '--validation-fraction <f>',
+      'the share of each class (of all examples, for regression) held out for validation',
+      fraction,
+      0.2,
+    )
     .requiredOption('--results <file>', 'the results file (JSON, one entry per trial in grid order)')
     .requiredOption('--output-dir <dir>', "where every trial's model is saved (trial-1.model, ...)")
     .option(

@@ -1,5 +1,6 @@
 // A sweep's data: the labelled examples split once into training and validation columns (seeded, stratified by
-// class, the same split for every trial), and its binary form, which travels to pool threads and through Redis.
+// class for classifiers, a plain seeded draw for regression; the same split for every trial), and its binary form,
+// which travels to pool threads and through Redis.
 // The bytes are content-addressed (sha256), so a worker that already holds them never fetches them again; a
 // decoder that receives them from the network checks every length and label before trusting them.
 import { createHash } from 'node:crypto';
@@ -7,15 +8,44 @@ import { describe } from '../checks';
 import { allocate, type DType, type FloatArray, Matrix } from '../matrix';
 import { RandomState, requireSeed } from '../random';
 
+export type SweepOutput = 'sigmoid' | 'softmax' | 'linear';
+
+/** Regression: the network learns (y - offset) / scale (the Regressor's scaling, learnt on the training part). */
+export interface TargetScaling {
+  offset: number;
+  scale: number;
+}
+
 export interface SweepData {
-  /** training columns: X (features, m) and labels (1, m): 0/1 for a sigmoid output, class indices for softmax */
+  /**
+   * training columns: X (features, m) and labels (1, m): 0/1 for a sigmoid output, class indices for softmax,
+   * targets in their own units for a linear output
+   */
   trainX: Matrix;
   trainY: Matrix;
   validationX: Matrix;
   validationY: Matrix;
-  output: 'sigmoid' | 'softmax';
-  /** softmax: the number of classes (outputs); sigmoid: 1 */
+  output: SweepOutput;
+  /** softmax: the number of classes (outputs); sigmoid and linear: 1 */
   outputs: number;
+  /** linear only: the target scaling every trial's model stores, so saved models predict in the targets' units */
+  targetScaling?: TargetScaling;
+}
+
+/** The mean and the population standard deviation of the targets (1 when they are constant), as the Regressor. */
+export function fitTargetScaling(Y: Matrix): TargetScaling {
+  const y = Y.data;
+  let mean = 0;
+  for (const v of y) mean += v / y.length;
+  let variance = 0;
+  for (const v of y) variance += (v - mean) ** 2 / y.length;
+  return { offset: mean, scale: variance > 0 ? Math.sqrt(variance) : 1 };
+}
+
+/** Regression targets must be finite numbers. */
+function requireTargetsFinite(Y: Matrix, name: string): void {
+  for (let j = 0; j < Y.cols; j++)
+    if (!Number.isFinite(Y.data[j])) throw new RangeError(`${name}[${j}] is ${Y.data[j]}: targets must be finite`);
 }
 
 /** Labels must be class indices 0..outputs-1 (0/1 for sigmoid); returns the class of column j. */
@@ -36,12 +66,13 @@ function gatherColumns(M: Matrix, columns: readonly number[]): Matrix {
 /**
  * Splits X (features, m) and labels Y (1, m) into training and validation columns: within each class, a seeded
  * permutation picks round(fraction · count) examples for validation (at least one of a class with two or more, at
- * most all but one); both parts keep the data's order. Same inputs, same split, in every process.
+ * most all but one); for regression (a linear output) the same draw runs over all the examples at once (targets
+ * have no classes). Both parts keep the data's order. Same inputs, same split, in every process.
  */
 export function splitValidation(
   X: Matrix,
   Y: Matrix,
-  options: { fraction: number; seed: number; output: 'sigmoid' | 'softmax'; outputs: number },
+  options: { fraction: number; seed: number; output: SweepOutput; outputs: number },
 ): SweepData {
   const { fraction, output, outputs } = options;
   const seed = requireSeed(options.seed, 'validation seed');
@@ -50,7 +81,14 @@ export function splitValidation(
   if (Y.rows !== 1 || Y.cols !== X.cols)
     throw new RangeError(`labels must be a (1, ${X.cols}) matrix, one per example; got (${Y.rows}, ${Y.cols})`);
   const byClass = new Map<number, number[]>();
-  for (let j = 0; j < X.cols; j++) {
+  if (output === 'linear') {
+    requireTargetsFinite(Y, 'targets');
+    byClass.set(
+      0,
+      Array.from({ length: X.cols }, (_, j) => j),
+    );
+  }
+  for (let j = 0; j < X.cols && output !== 'linear'; j++) {
     const label = classOf(Y, j, outputs, 'labels');
     if (!byClass.has(label)) byClass.set(label, []);
     byClass.get(label)!.push(j);
@@ -68,14 +106,18 @@ export function splitValidation(
     validation: number[] = [];
   for (let j = 0; j < X.cols; j++) (held.has(j) ? validation : train).push(j);
   if (validation.length === 0)
-    throw new RangeError(`${X.cols} examples are too few for a validation split (no class has two examples)`);
+    throw new RangeError(
+      `${X.cols} examples are too few for a validation split (${output === 'linear' ? 'it needs two' : 'no class has two examples'})`,
+    );
+  const trainY = gatherColumns(Y, train);
   return {
     trainX: gatherColumns(X, train),
-    trainY: gatherColumns(Y, train),
+    trainY,
     validationX: gatherColumns(X, validation),
     validationY: gatherColumns(Y, validation),
     output,
     outputs,
+    ...(output === 'linear' ? { targetScaling: fitTargetScaling(trainY) } : {}),
   };
 }
 
@@ -92,8 +134,10 @@ interface DataHeader {
   features: number;
   train: number;
   validation: number;
-  output: 'sigmoid' | 'softmax';
+  output: SweepOutput;
   outputs: number;
+  /** linear only (JSON numbers round-trip doubles exactly) */
+  targetScaling?: TargetScaling;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -108,6 +152,7 @@ export function encodeSweepData(data: SweepData): Buffer {
     validation: data.validationX.cols,
     output: data.output,
     outputs: data.outputs,
+    ...(data.targetScaling ? { targetScaling: data.targetScaling } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const offset = Math.ceil((16 + json.length) / 8) * 8;
@@ -150,8 +195,19 @@ export function decodeSweepData(bytes: Uint8Array, what = 'sweep data'): SweepDa
   if (typeof header !== 'object' || header === null) throw new Error(`${what}: the header is not an object`);
   const dtype = header.dtype;
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${what}: dtype ${describe(dtype)} is not known`);
-  if (header.output !== 'sigmoid' && header.output !== 'softmax')
-    throw new Error(`${what}: output ${describe(header.output)} is not sigmoid or softmax`);
+  if (header.output !== 'sigmoid' && header.output !== 'softmax' && header.output !== 'linear')
+    throw new Error(`${what}: output ${describe(header.output)} is not sigmoid, softmax or linear`);
+  const t = header.targetScaling;
+  if (header.output === 'linear') {
+    if (
+      typeof t !== 'object' ||
+      t === null ||
+      !Number.isFinite(t.offset) ||
+      typeof t.scale !== 'number' ||
+      !(t.scale > 0 && Number.isFinite(t.scale))
+    )
+      throw new Error(`${what}: a linear output needs targetScaling { offset: finite, scale: positive }`);
+  } else if (t !== undefined) throw new Error(`${what}: targetScaling is for a linear output`);
   let features: number, train: number, validation: number, outputs: number;
   try {
     features = positiveInteger(header.features, 'features');
@@ -180,11 +236,17 @@ export function decodeSweepData(bytes: Uint8Array, what = 'sweep data'): SweepDa
     validationY: take(1, validation),
     output: header.output,
     outputs,
+    ...(t ? { targetScaling: { offset: t.offset, scale: t.scale } } : {}),
   };
-  if (header.output === 'sigmoid' && outputs !== 1) throw new Error(`${what}: a sigmoid output has 1 output`);
+  if (header.output !== 'softmax' && outputs !== 1) throw new Error(`${what}: a ${header.output} output has 1 output`);
   try {
-    for (let j = 0; j < train; j++) classOf(data.trainY, j, outputs, 'training labels');
-    for (let j = 0; j < validation; j++) classOf(data.validationY, j, outputs, 'validation labels');
+    if (header.output === 'linear') {
+      requireTargetsFinite(data.trainY, 'training targets');
+      requireTargetsFinite(data.validationY, 'validation targets');
+    } else {
+      for (let j = 0; j < train; j++) classOf(data.trainY, j, outputs, 'training labels');
+      for (let j = 0; j < validation; j++) classOf(data.validationY, j, outputs, 'validation labels');
+    }
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import native from '../native';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { decodeSweepData, type SweepData } from './data';
 import { NonFiniteCostError, runTrial, type TrialJob, type TrialMetrics } from './trial';
 
@@ -22,9 +21,9 @@ export interface PoolTask {
   /** progress ({ type: 'progress' }) and, when wantCheckpoints, checkpoints ({ type: 'checkpoint', bytes }) */
   port?: MessagePort;
   wantCheckpoints?: boolean;
-  /** at most one checkpoint per this many milliseconds (default 0: after every segment) */
+  /** at most one checkpoint per this many milliseconds (default 0: at every epoch end) */
   checkpointEveryMs?: number;
-  /** [0] != 0: stop at the next segment boundary and return the last checkpoint */
+  /** [0] != 0: stop at the next epoch end and return its checkpoint */
   stopFlag?: Int32Array;
   /** refuse a trial of more training steps (a job from the network must not train without bound) */
   maxSteps?: number;
@@ -83,19 +82,17 @@ export default function runPoolTask(task: PoolTask): PoolResult {
     blasCore: native.blasInfo().coreName,
   };
   const data = dataFor(task.data.key, task.data.bytes);
-  const dtype = job.model.dtype ?? 'float64';
-  const resumeFrom = task.checkpoint ? decodeCheckpoint(task.checkpoint, dtype) : undefined;
   let lastCheckpoint = performance.now();
   try {
     const outcome = runTrial(job, data, {
-      resumeFrom,
+      resumeFrom: task.checkpoint,
       maxSteps: task.maxSteps,
       onProgress: (progress) => port?.postMessage({ type: 'progress', progress }),
+      wantsCheckpoint: () => performance.now() - lastCheckpoint >= (task.checkpointEveryMs ?? 0),
       onCheckpoint: task.wantCheckpoints
         ? (checkpoint) => {
-            if (performance.now() - lastCheckpoint < (task.checkpointEveryMs ?? 0)) return;
             lastCheckpoint = performance.now();
-            port?.postMessage({ type: 'checkpoint', bytes: encodeCheckpoint(checkpoint) });
+            port?.postMessage({ type: 'checkpoint', bytes: checkpoint.bytes });
           }
         : undefined,
       shouldStop: task.stopFlag ? () => Atomics.load(task.stopFlag!, 0) !== 0 : undefined,
@@ -106,7 +103,7 @@ export default function runPoolTask(task: PoolTask): PoolResult {
         ...base,
         status: 'stopped',
         resumedFrom: outcome.resumedFrom,
-        checkpoint: encodeCheckpoint(outcome.checkpoint),
+        checkpoint: outcome.checkpoint.bytes,
         elapsedMs,
       };
     if (task.saveTo !== undefined) outcome.model.save(task.saveTo);
@@ -127,7 +124,7 @@ export default function runPoolTask(task: PoolTask): PoolResult {
       ...base,
       status: 'failed',
       error: error.message,
-      resumedFrom: resumeFrom?.done ?? 0,
+      resumedFrom: 0,
       elapsedMs: performance.now() - started,
     };
   }

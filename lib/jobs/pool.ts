@@ -10,7 +10,7 @@ import type { TrialProgress } from './trial';
 
 export interface PoolRunHooks {
   onProgress?: (progress: TrialProgress) => void;
-  /** checkpoint bytes after every segment (asked for only when given) */
+  /** checkpoint bytes at every epoch end (full batch: every tenth of the steps) (asked for only when given) */
   onCheckpoint?: (bytes: Uint8Array) => void;
 }
 

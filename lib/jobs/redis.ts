@@ -1,6 +1,6 @@
 // Trials across machines, through BullMQ on Redis. The submitting sweep stores the data once (content-addressed,
 // sha256) and adds one job per trial; `dnn-native worker` processes on any machines take trials, fetch the data
-// (once per sweep, then cached), train them in their trial pool, store a checkpoint after every segment, and
+// (once per sweep, then cached), train them in their trial pool, store a checkpoint after every epoch (or tenth of the steps), and
 // store the model (content-addressed) before completing the job with its metrics. A worker that dies stops renewing
 // its lock; BullMQ's stalled-job check puts the trial back in the queue and the next worker resumes it from the
 // last checkpoint. Redis is the only shared piece.
@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { sha256 } from './data';
 import { TrialPool } from './pool';
 import type { PoolResult } from './pool-worker';
-import type { TrialJob, TrialMetrics, TrialProgress } from './trial';
+import { describeScore, type TrialJob, type TrialMetrics, type TrialProgress } from './trial';
 import { DEFAULT_JOB_LIMITS, type JobLimits, validateTrialJob } from './validate';
 
 export const DEFAULT_QUEUE = 'trials';
@@ -254,7 +254,7 @@ export async function startWorker(options: WorkerOptions): Promise<TrialWorker> 
     const model = await putBlob(redis, result.modelBytes!, limits.maxModelBytes, 'the model', limits.ttlSeconds);
     await redis.del(checkpointKey(jobId));
     log(
-      `trial ${jobId}: done${result.resumedFrom > 0 ? ` (resumed at ${result.unit} ${result.resumedFrom})` : ''}, validation accuracy ${result.metrics!.validationAccuracy}`,
+      `trial ${jobId}: done${result.resumedFrom > 0 ? ` (resumed at ${result.unit} ${result.resumedFrom})` : ''}, ${describeScore(result.metrics!)}`,
     );
     return {
       metrics: result.metrics!,

@@ -38,7 +38,7 @@ const KEY_BY_FLAG = new Map<string, OptionKey>(
 );
 const NOT_PER_TRIAL = new Set(['threads', 'output-activation', 'dtype']);
 // The sweep holds out its own validation split (the same for every trial, --validation-fraction) and trains each
-// trial in one-epoch segments: fit's own split and early stopping would work against both.
+// trial with checkpoints at epoch ends: fit's own split and early stopping would work against both.
 const NOT_IN_SWEEPS: Record<string, string> = {
   'validation-split': 'the sweep holds out its own validation split (--validation-fraction)',
   'early-stopping': 'early stopping is not supported in sweeps yet',
@@ -106,7 +106,7 @@ function parseHidden(text: string): number[] {
 export interface TrialShape {
   inputs: number;
   outputs: number;
-  output: 'sigmoid' | 'softmax';
+  output: 'sigmoid' | 'softmax' | 'linear';
   dtype: 'float32' | 'float64';
   /** the sweep's seed: the weights, the shuffling and the dropout masks of every trial that does not vary it */
   seed: number;

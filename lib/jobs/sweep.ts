@@ -1,7 +1,7 @@
 // sweep(spec): a grid and/or random search over train flags. The data is split once (seeded, stratified) into
 // training and validation columns shared by every trial; each trial trains in the local pool or, with `redis`, in
 // whichever `dnn-native worker` takes it; every trial's model is saved in outputDir; the trials are ranked by
-// validation accuracy (then cost) and the best is marked. A trial's metrics depend only on its options, its seed,
+// validation accuracy (R² for regression, a linear output), then cost, and the best is marked. A trial's metrics depend only on its options, its seed,
 // the OpenBLAS thread count and the BLAS kernel (both recorded), never on where it ran.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -24,15 +24,15 @@ import {
   SweepSpecError,
   trialOptions,
 } from './spec';
-import type { TrialJob, TrialMetrics, TrialProgress } from './trial';
+import { type TrialJob, type TrialMetrics, type TrialProgress, trialScore } from './trial';
 
 export interface SweepSpec {
   /** examples (features, m), one per column */
   X: Matrix;
-  /** labels (1, m): 0/1 for a sigmoid output, class indices 0..k-1 for softmax */
+  /** labels (1, m): 0/1 for a sigmoid output, class indices 0..k-1 for softmax, numeric targets for linear */
   Y: Matrix;
-  /** default: softmax when a label is above 1, else sigmoid */
-  output?: 'sigmoid' | 'softmax';
+  /** default: linear when a label is not a whole number, softmax when a label is above 1, else sigmoid */
+  output?: 'sigmoid' | 'softmax' | 'linear';
   /** softmax: the number of classes (default: the largest label + 1) */
   classes?: number;
   /** axes by train flag name (values as the command line takes them), or 'NAME=V1;V2' texts */
@@ -43,7 +43,7 @@ export interface SweepSpec {
   fixed?: Record<string, string | number>;
   /** the weights', shuffling's and dropout's seed of every trial (unless the grid varies seed), the split's and the draw's (default: random, recorded) */
   seed?: number;
-  /** the share of each class held out for validation (default 0.2) */
+  /** the share of each class (of all examples, for regression) held out for validation (default 0.2) */
   validationFraction?: number;
   /** where every trial's model is saved (trial-01.model, ...) */
   outputDir: string;
@@ -80,7 +80,7 @@ export interface TrialResult {
   /** OpenBLAS threads and kernel of the run: a trial's metrics are the same wherever both are */
   threads: number | null;
   blasCore: string | null;
-  /** 1 for the best validation accuracy (ties: lower validation cost, then grid order); null unless done */
+  /** 1 for the best validation accuracy or R² (ties: lower validation cost, then grid order); null unless done */
   rank: number | null;
   best: boolean;
   trainCost: number | null;
@@ -134,12 +134,12 @@ export function planSweep(spec: SweepSpec): {
     throw new SweepSpecError(`--threads must be an integer from 1 to 1024, got ${threads}`);
   const output =
     spec.output ??
-    (outputFlag as 'sigmoid' | 'softmax' | undefined) ??
-    (largestLabel(spec.Y) > 1 ? 'softmax' : 'sigmoid');
-  if (output !== 'sigmoid' && output !== 'softmax')
-    throw new SweepSpecError(
-      `--output-activation ${output}: sweeps rank classifiers (sigmoid or softmax) by validation accuracy; regression sweeps (validationR2) are not supported yet`,
-    );
+    (outputFlag as 'sigmoid' | 'softmax' | 'linear' | undefined) ??
+    (!spec.Y.data.every(Number.isInteger) ? 'linear' : largestLabel(spec.Y) > 1 ? 'softmax' : 'sigmoid');
+  if (output !== 'sigmoid' && output !== 'softmax' && output !== 'linear')
+    throw new SweepSpecError(`--output-activation must be sigmoid, softmax or linear, got ${JSON.stringify(output)}`);
+  if (output === 'linear' && spec.classes !== undefined)
+    throw new SweepSpecError('classes is for a softmax output; a regression sweep (linear output) has 1 output');
   const dtype = (dtypeFlag ?? spec.X.dtype) as DType;
   if (dtype !== 'float32' && dtype !== 'float64')
     throw new SweepSpecError(`--dtype must be float32 or float64, got ${JSON.stringify(dtype)}`);
@@ -176,14 +176,17 @@ function modelFile(outputDir: string, index: number, count: number): string {
   return path.join(outputDir, `trial-${String(index + 1).padStart(String(count).length, '0')}.model`);
 }
 
-/** Ranks the finished trials (validation accuracy down, then validation cost up, then grid order). */
+/** Ranks the finished trials (validation accuracy or R² down, then validation cost up, then grid order). */
 export function rankTrials(trials: TrialResult[]): TrialResult | null {
   const done = trials.filter((t) => t.status === 'done' && t.metrics !== null);
+  // a difference of two -Infinity scores is NaN: compare, do not subtract
+  const byScore = (a: TrialMetrics, b: TrialMetrics) => {
+    const [x, y] = [trialScore(a), trialScore(b)];
+    return x === y ? 0 : x > y ? -1 : 1;
+  };
   done.sort(
     (a, b) =>
-      b.metrics!.validationAccuracy - a.metrics!.validationAccuracy ||
-      a.metrics!.validationCost - b.metrics!.validationCost ||
-      a.trial - b.trial,
+      byScore(a.metrics!, b.metrics!) || a.metrics!.validationCost - b.metrics!.validationCost || a.trial - b.trial,
   );
   done.forEach((t, k) => {
     t.rank = k + 1;
@@ -343,11 +346,24 @@ export async function sweep(spec: SweepSpec): Promise<SweepOutcome> {
 /** The results as a table, in grid order, the best marked with *. */
 export function sweepTable(trials: readonly TrialResult[]): string {
   const names = [...new Set(trials.flatMap((t) => Object.keys(t.options)))];
-  const header = ['trial', ...names, 'val. accuracy', 'val. cost', 'rank', 'worker', 'attempts'];
+  const regression = trials.some((t) => t.metrics !== null && 'validationR2' in t.metrics);
+  const header = [
+    'trial',
+    ...names,
+    regression ? 'val. R²' : 'val. accuracy',
+    'val. cost',
+    'rank',
+    'worker',
+    'attempts',
+  ];
   const rows = trials.map((t) => [
     `${t.trial}${t.best ? ' *' : ''}`,
     ...names.map((n) => t.options[n] ?? ''),
-    t.metrics ? `${(t.metrics.validationAccuracy * 100).toFixed(2)}%` : t.status,
+    t.metrics === null
+      ? t.status
+      : 'validationR2' in t.metrics
+        ? t.metrics.validationR2.toFixed(6)
+        : `${(t.metrics.validationAccuracy * 100).toFixed(2)}%`,
     t.metrics ? t.metrics.validationCost.toFixed(6) : '',
     t.rank === null ? '' : String(t.rank),
     t.worker ?? '',
