@@ -19,7 +19,7 @@
 //   --strict   count known, reported defects as failures too
 //   --no-race  leave out the raced calls (inputs on a SharedArrayBuffer that a worker thread rewrites: see Racer)
 //
-// The addon is loaded from DNN_NATIVE_BINARY when set, else as lib/binding.ts does (build/Release, prebuilds/).
+// The addon is loaded from DNN_NATIVE_BINARY when set, else as lib/native.ts does (build/Release, prebuilds/).
 // test/fuzz.test.ts runs a short run of the same code in the suite.
 
 const GUARD = -7777.25; // around every array: must never change

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the addon with AddressSanitizer + UndefinedBehaviorSanitizer (CMake option DNN_SANITIZE) into
-# build-asan/, then runs the whole test suite against that build (lib/binding.ts loads the addon named by
+# build-asan/, then runs the whole test suite against that build (lib/native.ts loads the addon named by
 # DNN_NATIVE_BINARY). Any sanitizer report fails the run.
 #
 #   scripts/sanitize.sh              build, then run every suite
@@ -51,7 +51,7 @@ stderr_log="$log_dir/stderr.txt"
 
 # Prove the sanitized addon is the one the suite loads: the process maps that very file.
 node --import tsx -e "
-  const native = require('./lib/binding').default;
+  const native = require('./lib/native').default;
   const fs = require('node:fs');
   const maps = fs.readFileSync('/proc/self/maps', 'utf8');
   const loaded = [...new Set(maps.split('\n').filter((l) => l.includes('dnn_native')).map((l) => l.split(/\s+/).pop()))];

@@ -2762,7 +2762,7 @@ test('every export of the binding is covered by the table', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// The Model (lib/model.ts, lib/config.ts), and trainModel / predict (lib/train.ts). Each row builds a small model,
+// The Model (lib/model/model.ts, lib/model/options.ts), and trainModel / predict (lib/tutorial.ts). Each row builds a small model,
 // tracks its flatParameters with every array it is given, and checks all of them unchanged after the throw.
 
 const MODEL_M = 6;

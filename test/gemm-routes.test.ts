@@ -72,7 +72,7 @@ function inputs(dtype: DType, layer: Layer, seed: number) {
 }
 
 // The child: runs every layer through linearForward / linearBackward and writes Z, dW, dA_prev as raw bytes.
-// The addon as lib/binding.ts loads it: DNN_NATIVE_BINARY (the sanitizer build) or the package's own.
+// The addon as lib/native.ts loads it: DNN_NATIVE_BINARY (the sanitizer build) or the package's own.
 const LOAD_ADDON = `(process.env.DNN_NATIVE_BINARY ? require(require('node:path').resolve(process.env.DNN_NATIVE_BINARY)) : require('node-gyp-build')(process.argv[1]))`;
 
 const CHILD = `

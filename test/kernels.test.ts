@@ -1,5 +1,5 @@
-// Randomised shapes against the plain TypeScript reference (lib/reference.ts), float64 and float32: the raw kernels
-// (lib/binding.ts), the tutorial's functions (lib/index.ts) and the native Network. Every draw comes from a seeded
+// Randomised shapes against the plain TypeScript reference (test/support/reference.ts), float64 and float32: the raw kernels
+// (lib/native.ts), the tutorial's functions (lib/index.ts) and the native Network. Every draw comes from a seeded
 // RandomState, so a failure reproduces.
 //
 // Tolerances are relative, but to each element's magnitude, not to its value: the magnitude is the same
@@ -198,7 +198,7 @@ function activationMagnitude(zMagnitude: Float64Array, activation: ReferenceActi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Raw kernels (lib/binding.ts)
+// Raw kernels (lib/native.ts)
 
 for (const dtype of DTYPES) {
   const tol = TOL[dtype];
