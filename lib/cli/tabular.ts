@@ -116,6 +116,10 @@ export function trainTabular(options: TrainOptions, say: (line: string) => void)
   );
   addCheckpoint(options, fitOptions, 1);
   const fit = asFlagError(() => normaliseFitOptions(fitOptions, config));
+  if (options.resume && fit.earlyStopping)
+    throw new UsageError(
+      "--resume cannot continue a run that stops early (a checkpoint does not hold early stopping's state): train with --no-early-stopping",
+    );
   const batches = Math.ceil(Math.round(m * (1 - (fit.validationSplit ?? 0))) / (fit.batchSize as number));
   const threads = native.getNumThreads();
   say(

@@ -379,6 +379,13 @@ export class Model {
     this.requireIdle('fit');
     const settings = normaliseFitOptions(options, this.config);
     const targets = this.targets(X, Y);
+    if (settings.checkpoint?.resume && settings.earlyStopping)
+      // a checkpoint records the run, not early stopping's state (the best cost so far, the epochs waited): a
+      // resumed run could stop at another epoch than the run it continues
+      throw Object.assign(
+        new TypeError('options.checkpoint: resume with earlyStopping is not supported yet; pass earlyStopping: false'),
+        { option: 'checkpoint', subject: 'options.checkpoint' },
+      );
     if (settings.validationSplit === undefined) {
       const plan = planFit(settings, X.cols);
       // earlyStopping without validation data: stop when the training cost has not improved by 1e-4 for `patience`
@@ -389,12 +396,6 @@ export class Model {
         : hooks;
       return this.whileTraining(() => runFit(this, this.scaledInputs(X), targets, plan, watch));
     }
-    if (settings.checkpoint?.resume && settings.earlyStopping)
-      // a checkpoint records the run, not early stopping's best parameters so far: a resumed run could keep others
-      throw Object.assign(
-        new TypeError('options.checkpoint: resume with earlyStopping is not supported yet; pass earlyStopping: false'),
-        { option: 'checkpoint', subject: 'options.checkpoint' },
-      );
     // Hold out a seeded, stratified validation set; watch its cost after every recorded cost.
     const split = splitValidation(X.cols, settings.validationSplit, settings.seed, this.classIndices(targets));
     const trainX = gatherColumns(X, split.train),
