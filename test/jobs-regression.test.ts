@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { run } from '../lib/cli/index';
 import { Matrix, Model, RandomState } from '../lib/index';
 import { decodeSweepData, encodeSweepData, splitValidation } from '../lib/jobs/data';
 import { sweep, type TrialResult } from '../lib/jobs/sweep';
 import { runTrial, type TrialJob } from '../lib/jobs/trial';
+import { cli } from './support/cli-in-process';
 import { type RedisServer, startRedis, startWorkerProcess, type WorkerProcess } from './support/redis';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnn-sweep-regression-'));
@@ -140,23 +140,6 @@ fs.writeFileSync(
   csv,
   `${['a,b,c,d,target', ...Array.from({ length: X.cols }, (_, j) => [0, 1, 2, 3].map((i) => X.get(i, j)).join(',') + `,${Y.get(0, j)}`)].join('\n')}\n`,
 );
-
-/** run() in this process, with what it writes to stdout and stderr. */
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '',
-    stderr = '';
-  const out = process.stdout.write,
-    err = process.stderr.write;
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof out;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof err;
-  try {
-    const status = await run(args);
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 const SWEEP_ARGS = [
   'sweep',

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { run } from '../lib/cli/index';
 import { Model } from '../lib/index';
 import { sweep, type TrialResult } from '../lib/jobs/sweep';
+import { cli } from './support/cli-in-process';
 import { freePort, startWorkerProcess } from './support/redis';
 import { threeClasses } from './support/three-classes';
 
@@ -23,23 +23,6 @@ const csv = file('three.csv');
 const rows = ['a,b,c,d,label'];
 for (let j = 0; j < X.cols; j++) rows.push([0, 1, 2, 3].map((i) => X.get(i, j)).join(',') + `,${Y.get(0, j)}`);
 fs.writeFileSync(csv, `${rows.join('\n')}\n`);
-
-/** run() in this process, with what it writes to stdout and stderr. */
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '',
-    stderr = '';
-  const out = process.stdout.write,
-    err = process.stderr.write;
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof out;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof err;
-  try {
-    const status = await run(args);
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 const SWEEP_ARGS = [
   'sweep',
