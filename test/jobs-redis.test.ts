@@ -221,7 +221,11 @@ test('a second SIGTERM hands the running trial back; another worker resumes it t
       setTimeout(() => survivor.child.kill('SIGTERM'), 50); // ...or rather hand it back now
     },
   });
-  assert.is(await survivor.exited, 0);
+  assert.is(
+    await survivor.exited,
+    0,
+    `the worker ended by ${survivor.child.signalCode ?? 'its exit code'}; it printed:\n${survivor.output()}`,
+  );
   assert.match(
     survivor.output(),
     /handing the running trials back[\s\S]*handed back to the queue[\s\S]*worker stopped/,

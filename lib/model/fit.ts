@@ -1,6 +1,7 @@
 // Training: a pure plan (fit options and the data's size to the steps to run) and the loops that run it. Full batch
-// sends runs of steps to the native network in one call; mini-batches are column views of the data (or of one
-// shuffled copy per fit), so a step allocates nothing.
+// sends runs of steps to the native network in one call; mini-batches are column views of the data, or, shuffled,
+// gathered one batch at a time into a buffer of one batch (the batch is then in cache when the step reads it, and a
+// fit never copies the whole data set), so a step allocates nothing.
 import fs from 'node:fs';
 import type { Matrix } from '../matrix';
 import { allocate, type FloatArray } from '../matrix';
@@ -179,20 +180,22 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
   // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
   const rateAt = (t: number) =>
     decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery));
-  // Everything a step touches is set up here, before the loop: shuffled copies and the batch views into them.
-  const sourceX = shuffle ? allocate(dtype, X.data.length) : X.data;
-  const sourceY = shuffle ? allocate(dtype, Y.data.length) : Y.data;
+  // Everything a step touches is set up here, before the loop: the batch buffers and the views into them.
   const order = shuffle ? new Uint32Array(m) : null;
   const shuffler = shuffle ? new RandomState(seed) : null;
+  const bufferX = shuffle ? allocate(dtype, Math.min(batchSize, m) * n0) : null;
+  const bufferY = shuffle ? allocate(dtype, Math.min(batchSize, m) * nL) : null;
   const stepCosts = new Float64Array(miniBatch ? 1 : MAX_STEPS_PER_CALL);
   const batchX: FloatArray[] = [],
     batchY: FloatArray[] = [],
-    batchM: number[] = [];
+    batchM: number[] = [],
+    batchOrder: Uint32Array[] = [];
   for (let start = 0; start < m; start += batchSize) {
     const end = Math.min(m, start + batchSize);
-    batchX.push(sourceX.subarray(start * n0, end * n0));
-    batchY.push(sourceY.subarray(start * nL, end * nL));
+    batchX.push(bufferX ? bufferX.subarray(0, (end - start) * n0) : X.data.subarray(start * n0, end * n0));
+    batchY.push(bufferY ? bufferY.subarray(0, (end - start) * nL) : Y.data.subarray(start * nL, end * nL));
     batchM.push(end - start);
+    if (order !== null) batchOrder.push(order.subarray(start, end));
   }
   const run = checkpoint !== undefined ? checkpointRun(plan, X, Y) : null;
   const resumed: CheckpointProgress | null =
@@ -330,8 +333,6 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         // np.random.seed(seed + epoch + 1); permutation = np.random.permutation(m), as the course's model()
         for (let i = 0; i < m; i++) order[i] = i;
         shuffler!.reseed((seed + epoch + 1) % 0x100000000).shuffle(order);
-        native.gatherColumns(sourceX, X.data, n0, order);
-        native.gatherColumns(sourceY, Y.data, nL, order);
       }
       let epochCost = 0;
       const rate = rateAt(epoch);
@@ -341,6 +342,10 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
           break;
         }
         history?.record(step);
+        if (order !== null) {
+          native.gatherColumns(batchX[b], X.data, n0, batchOrder[b]);
+          native.gatherColumns(batchY[b], Y.data, nL, batchOrder[b]);
+        }
         const cost = network.trainStep(batchX[b], batchY[b], batchM[b], rate);
         if (!Number.isFinite(cost)) throw diverged(step, epoch, cost);
         lastCost = cost;
