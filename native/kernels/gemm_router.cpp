@@ -20,7 +20,9 @@ constexpr double kSkinnyMinMultiplyAdds = kGemmRouteMinMultiplyAdds;
 constexpr int kSkinnyOnePanelInner = 512;
 // Below this share of useful vector lanes (m rows padded to whole registers) OpenBLAS wins.
 constexpr double kSkinnyMinLaneUse = 0.6;
-constexpr int kSplitColumnAlign = 8;
+// Parts get equal column counts, not rounded to a multiple of anything: rounding W2's 209 columns up to 8 gave one
+// thread 112 columns and the other 97, and the step waits for the slower. Fewer than this many columns stay whole.
+constexpr int kSplitMinColumnsPerPart = 8;
 
 bool unit_dimension_route(GemmRoute route, int m, int n, int k) {
   if (route == GemmRoute::Gemv) return (m == 1 && n > 1 && k > 1) || (n == 1 && m > 1 && k > 1);
@@ -67,11 +69,10 @@ bool skinny_route(Isa isa, int parts, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE t
   g.b_col_step = trans_b == CblasNoTrans ? ldb : 1;
   g.c = c;
   g.ldc = ldc;
-  if (parts <= 1 || n < 2 * kSplitColumnAlign) return skinny_gemm(isa, g, 0, n);
+  if (parts <= 1 || n < 2 * kSplitMinColumnsPerPart) return skinny_gemm(isa, g, 0, n);
   // check once that the kernel takes the product (nothing written when it does not)
   if (!skinny_gemm(isa, g, 0, 0)) return false;
-  int per_part = (n + parts - 1) / parts;
-  per_part = (per_part + kSplitColumnAlign - 1) / kSplitColumnAlign * kSplitColumnAlign;
+  const int per_part = (n + parts - 1) / parts;
   SkinnySplit<T> split{&g, isa, per_part};
   run_parts((n + per_part - 1) / per_part, &skinny_part<T>, &split);
   return true;
@@ -147,7 +148,7 @@ GemmPlan plan_gemm(CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int m, int n, int k, bool b
              skinny_lane_use(plan.isa, m, sizeof(T)) >= kSkinnyMinLaneUse) {
     plan.route = GemmRoute::Skinny;
     const double multiply_adds = static_cast<double>(m) * n * k;
-    if (threads > 1 && multiply_adds >= kSplitMinMultiplyAdds && n >= 2 * kSplitColumnAlign) plan.parts = threads;
+    if (threads > 1 && multiply_adds >= kSplitMinMultiplyAdds && n >= 2 * kSplitMinColumnsPerPart) plan.parts = threads;
   }
   return plan;
 }

@@ -2,6 +2,8 @@
 // Only called after cpuid and xgetbv said AVX2 and FMA are usable.
 #include <immintrin.h>
 
+#include <type_traits>  // the kernel's std::integral_constant (no code of its own)
+
 #include "skinny_gemm.hpp"
 
 namespace dnn::skinny {

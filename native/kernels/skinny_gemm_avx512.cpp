@@ -3,6 +3,8 @@
 // ymm hold 24 lanes where two zmm would hold 32). Only called after cpuid and xgetbv said AVX-512 is usable.
 #include <immintrin.h>
 
+#include <type_traits>  // the kernel's std::integral_constant (no code of its own)
+
 #include "skinny_gemm.hpp"
 
 namespace dnn::skinny {

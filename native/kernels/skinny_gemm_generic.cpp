@@ -1,6 +1,8 @@
 // The skinny GEMM kernel (shapes in skinny_gemm.hpp) in plain C++ for any CPU: GCC/Clang vector extensions of 32
 // bytes, which the compiler lowers to the baseline instruction set (two SSE2 or NEON operations each); a multiply
 // then an add, no fused multiply-add. Also the reference the tests hold the other kernels to. Holds the dispatch.
+#include <type_traits>  // the kernel's std::integral_constant (no code of its own)
+
 #include "skinny_gemm.hpp"
 
 namespace dnn {
