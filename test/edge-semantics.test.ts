@@ -1,5 +1,6 @@
 // Behaviour the math defines at the edges, each pinned by a case a plausible slip in the kernels would break:
-// NaN through relu, relu's derivative at exactly 0, softmax of huge logits, float32 bias sums in double.
+// NaN through relu, relu's derivative at exactly 0, leaky relu bit for bit (its vectorised multiply by 1 or the slope),
+// softmax of huge logits, float32 bias sums in double.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Matrix, Model, NonFiniteCostError, RandomState, reluBackward } from '../lib/index';
@@ -40,6 +41,54 @@ test("relu backward is the tutorial's dZ[Z <= 0] = 0: the gradient at exactly Z 
     const dZ = new Type(3);
     native.activationBackward(dZ, Type.of(7, 7, 7), Type.of(0, 1, -1), native.Activation.relu);
     assert.equal(Array.from(dZ), [0, 7, 0], `${dtype} kernel`);
+  }
+});
+
+test('leaky relu is z > 0 ? z : 0.01·z bit for bit, forward, backward and after a bias, NaN and -0 included', () => {
+  // the kernels multiply every element by 1 or by the slope (a branch-free loop that vectorises): that must give the
+  // definition's bits, including -0 (0.01 · -0 = -0), NaN (passed through) and values too small for the slope
+  const values = [Number.NaN, -0, 0, 1e-300, -1e-300, 5e-324, -5e-324, -1, 1, -3.5e38, 3.5e38, -1e308, 2.5, -7.25];
+  const slope = 0.01;
+  for (const [Type, dtype, round] of [
+    [Float32Array, 'float32', Math.fround],
+    [Float64Array, 'float64', (x: number) => x],
+  ] as const) {
+    const Z = Type.from(values);
+    const leaky = (z: number) => (z > 0 || Number.isNaN(z) ? z : round(round(slope) * z));
+    const expected = Array.from(Z, leaky);
+    const same = (actual: ArrayLike<number>, want: number[], what: string) =>
+      want.forEach((w, i) =>
+        assert.ok(Object.is(actual[i], w), `${dtype} ${what}[${i}] (z = ${Z[i]}): ${actual[i]}, expected ${w}`),
+      );
+    const A = new Type(Z.length);
+    native.activationForward(A, Z, native.Activation.leakyRelu);
+    same(A, expected, 'activationForward');
+    // through the bias path: W = I (1 x 1), b = 0, one example per value
+    const fused = new Type(Z.length);
+    native.linearActivationForward(
+      fused,
+      new Type(Z.length),
+      Type.of(1),
+      Z,
+      Type.of(0),
+      1,
+      1,
+      Z.length,
+      native.Activation.leakyRelu,
+    );
+    same(
+      fused,
+      Array.from(Z, (z) => leaky(z + 0)),
+      'linearActivationForward',
+    );
+    const dA = Type.from(values.map((_, i) => (i % 2 ? -1.5 : 3)));
+    const dZ = new Type(Z.length);
+    native.activationBackward(dZ, dA, Z, native.Activation.leakyRelu);
+    same(
+      dZ,
+      Array.from(dA, (g, i) => (Z[i] > 0 || Number.isNaN(Z[i]) ? g : round(round(slope) * g))),
+      'activationBackward',
+    );
   }
 });
 

@@ -18,9 +18,16 @@ inline T relu(T z) {
   return !(z <= T(0)) ? z : T(0);
 }
 
+// z > 0 (or NaN): 1, else the slope. Multiplying by it, always, is exact (z · 1 = z) and gives slope · z otherwise;
+// a multiply done only on one branch would not vectorise (the compiler may not run it where the source does not).
+template <typename T>
+inline T leaky_relu_scale(T z) {
+  return std::islessequal(z, T(0)) ? T(kLeakyReluSlope) : T(1);
+}
+
 template <typename T>
 inline T leaky_relu(T z) {
-  return !(z <= T(0)) ? z : T(kLeakyReluSlope) * z;
+  return z * leaky_relu_scale(z);
 }
 
 template <typename T>
@@ -89,7 +96,7 @@ void activation_backward(T* __restrict dZ, const T* __restrict dA, const T* __re
       }
       break;
     case Activation::LeakyRelu:
-      for (size_t i = 0; i < len; ++i) dZ[i] = !(Z[i] <= T(0)) ? dA[i] : T(kLeakyReluSlope) * dA[i];
+      for (size_t i = 0; i < len; ++i) dZ[i] = dA[i] * leaky_relu_scale(Z[i]);
       break;
   }
 }
@@ -111,7 +118,7 @@ void activation_backward_from_output(T* __restrict dZ, const T* __restrict A, si
       break;
     case Activation::LeakyRelu:
       // leaky relu keeps the sign of z, so A > 0 exactly where z > 0
-      for (size_t i = 0; i < len; ++i) dZ[i] = !(A[i] <= T(0)) ? dZ[i] : T(kLeakyReluSlope) * dZ[i];
+      for (size_t i = 0; i < len; ++i) dZ[i] = dZ[i] * leaky_relu_scale(A[i]);
       break;
   }
 }
@@ -150,6 +157,13 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
           const T v = z[i] + b[i];
           z[i] = v;
           a[i] = relu(v);
+        }
+        break;
+      case Activation::LeakyRelu:
+        for (size_t i = 0; i < rows; ++i) {
+          const T v = z[i] + b[i];
+          z[i] = v;
+          a[i] = leaky_relu(v);
         }
         break;
       default:
