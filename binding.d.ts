@@ -205,6 +205,13 @@ export interface NetworkSpec {
   velocity?: FloatArray;
   /** Adam's second-moment state, in the layout of params; required for Adam */
   squares?: FloatArray;
+  /**
+   * with nextParams: second buffers for the optimiser's state (both for Adam, nextVelocity for momentum), which then
+   * alternates with the parameters, so a dropped step also returns to the state before the last update; null or
+   * absent updates the state in place
+   */
+  nextVelocity?: FloatArray | null;
+  nextSquares?: FloatArray | null;
 }
 
 /**
@@ -213,7 +220,7 @@ export interface NetworkSpec {
  */
 export declare class Network {
   constructor(spec: NetworkSpec);
-  /** 0 while `params` holds the current parameters, 1 while `nextParams` does. */
+  /** 0 while `params` (and velocity, squares) hold the current parameters (and state), 1 while the next* buffers do. */
   readonly current: 0 | 1;
   /** Where each matrix sits in this network's buffers (networkLayout(layerDims, capacity)). */
   readonly layout: NetworkLayout;
@@ -229,7 +236,7 @@ export declare class Network {
    * One training step on the batch (forward with dropout, cost with the L2 term, backward, the optimiser's update);
    * returns the cost before the update. If that cost is not finite,
    * nothing is updated and (with nextParams) the parameters return to the previous step's, the last with a
-   * finite cost.
+   * finite cost, with Adam's step count and (with nextVelocity / nextSquares) the optimiser's state of then.
    */
   trainStep(X: FloatArray, Y: FloatArray, m: number, learningRate: number): number;
   /**
@@ -238,7 +245,7 @@ export declare class Network {
    * does, and returns the number of steps completed.
    */
   trainSteps(X: FloatArray, Y: FloatArray, m: number, learningRate: number, count: number, costs: Float64Array): number;
-  /** Copies the current parameters into `params` (buffer 0) if they are in `nextParams`. */
+  /** Copies the current parameters (and double-buffered state) into buffer 0 if they are in the next* buffers. */
   syncParameters(): void;
   /** Zeroes the momentum / Adam state and the step count. */
   resetOptimizer(): void;

@@ -961,7 +961,16 @@ const NET_DIMS = [4, 3, 1];
 const NET_CAPACITY = 5;
 
 type FloatArr = Float64Array | Float32Array;
-type BufferName = 'params' | 'nextParams' | 'grads' | 'workspace' | 'masks' | 'velocity' | 'squares';
+type BufferName =
+  | 'params'
+  | 'nextParams'
+  | 'grads'
+  | 'workspace'
+  | 'masks'
+  | 'velocity'
+  | 'squares'
+  | 'nextVelocity'
+  | 'nextSquares';
 
 interface NetBuffers {
   params: FloatArr;
@@ -971,6 +980,8 @@ interface NetBuffers {
   masks?: FloatArr;
   velocity?: FloatArr;
   squares?: FloatArr;
+  nextVelocity?: FloatArr;
+  nextSquares?: FloatArr;
 }
 
 /** 'plain': the tutorial's network; 'full': L2, dropout on the hidden layer and Adam, so every buffer is bound. */
@@ -1004,6 +1015,10 @@ function netBuffers(buffers: Buffers, dtype: DTypeName, withNext = true, kind: N
     b.masks = buffers.output(dtype, native.maskLength(NET_DIMS, NET_CAPACITY), 'masks');
     b.velocity = zeros('velocity');
     b.squares = zeros('squares');
+    if (withNext) {
+      b.nextVelocity = zeros('nextVelocity');
+      b.nextSquares = zeros('nextSquares');
+    }
   }
   return b;
 }
@@ -1028,6 +1043,8 @@ function boundLengths(): Record<BufferName, number> {
     masks: native.maskLength(NET_DIMS, NET_CAPACITY),
     velocity: P,
     squares: P,
+    nextVelocity: P,
+    nextSquares: P,
   };
 }
 
@@ -1079,12 +1096,13 @@ function networkConstructorRows(dtype: DTypeName, kind: NetKind): Row[] {
 
   const bound = (
     kind === 'full'
-      ? ['params', 'nextParams', 'grads', 'workspace', 'masks', 'velocity', 'squares']
+      ? ['params', 'nextParams', 'grads', 'workspace', 'masks', 'velocity', 'squares', 'nextVelocity', 'nextSquares']
       : ['params', 'nextParams', 'grads', 'workspace']
   ) as BufferName[];
   for (const name of bound) {
     const len = lengths[name];
-    if (name !== 'nextParams') row(`${name} missing`, (s) => delete s[name], TypeError, [name]);
+    // the next* buffers are optional (null or absent: updates in place)
+    if (!name.startsWith('next')) row(`${name} missing`, (s) => delete s[name], TypeError, [name]);
     row(`${name} a plain Array`, (s) => (s[name] = new Array(len).fill(0)), TypeError, [name]);
     row(`${name} an Int32Array`, (s, b) => (s[name] = b.track(new Int32Array(len), name)), TypeError, [name]);
     row(
@@ -1123,6 +1141,16 @@ function networkConstructorRows(dtype: DTypeName, kind: NetKind): Row[] {
     }
   }
   if (kind === 'full') {
+    // the optimiser's second buffers: both or neither, and only beside nextParams
+    row('nextSquares without nextVelocity', (s) => delete s.nextVelocity, TypeError, ['nextVelocity', 'nextSquares'], {
+      allNames: true,
+    });
+    row('nextVelocity without nextSquares', (s) => delete s.nextSquares, TypeError, ['nextVelocity', 'nextSquares'], {
+      allNames: true,
+    });
+    row('nextVelocity without nextParams', (s) => (s.nextParams = null), TypeError, ['nextVelocity', 'nextParams'], {
+      allNames: true,
+    });
     // the training options (issue 6)
     for (const v of [-1, -1e-300, NaN, Infinity, -Infinity]) row(`l2 = ${v}`, (s) => (s.l2 = v), RangeError, ['l2']);
     for (const v of ['0.1', {}, 1n]) row(`l2 = ${String(v)} (${typeof v})`, (s) => (s.l2 = v), TypeError, ['l2']);
@@ -1399,7 +1427,8 @@ function networkMethodRows(dtype: DTypeName, withNext: boolean, kind: NetKind = 
           if (
             lengths[own] < len ||
             (own === 'nextParams' && !withNext) ||
-            (['masks', 'velocity', 'squares'].includes(own) && kind !== 'full')
+            (['masks', 'velocity', 'squares'].includes(own) && kind !== 'full') ||
+            (['nextVelocity', 'nextSquares'].includes(own) && (kind !== 'full' || !withNext))
           )
             continue;
           row(
@@ -1732,12 +1761,23 @@ test('raw Network: step, resetOptimizer and reseedDropout do what they say', () 
 for (const how of ['structuredClone', 'postMessage'] as const) {
   for (const dtype of ['f64', 'f32'] as const) {
     test(`raw Network (${dtype}): a buffer detached by ${how} after construction makes every call throw, not crash`, () => {
-      for (const victim of ['params', 'nextParams', 'grads', 'workspace', 'masks', 'velocity', 'squares'] as const) {
+      const victims = [
+        'params',
+        'nextParams',
+        'grads',
+        'workspace',
+        'masks',
+        'velocity',
+        'squares',
+        'nextVelocity',
+        'nextSquares',
+      ] as const;
+      for (const victim of victims) {
         for (const step of [0, 1]) {
           // step 1: current = 1, so nextParams holds the live parameters when the buffer goes
           const buffers = new Buffers();
           const kind: NetKind =
-            victim === 'masks' || victim === 'velocity' || victim === 'squares' || step === 1 ? 'full' : 'plain';
+            !['params', 'nextParams', 'grads', 'workspace'].includes(victim) || step === 1 ? 'full' : 'plain';
           const live = liveNetwork(buffers, dtype, true, kind);
           if (step === 1) live.net.trainStep(live.X, live.Y, NET_CAPACITY, 0.1);
           assert.is(live.net.current, step === 1 ? 0 : 1, 'current after steps');

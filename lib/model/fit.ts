@@ -118,42 +118,6 @@ export function planFit(settings: FitSettings, m: number): FitPlan {
   };
 }
 
-type Network = InstanceType<typeof native.Network>;
-
-/**
- * The optimiser's state (momentum's velocity, Adam's moments and step) as it was before each of the last two steps.
- * A non-finite cost at step d sends the network back to the parameters step d - 1 started from; the state goes
- * back with them, to what it was before step d - 1, so that training can continue from a consistent point.
- */
-class OptimizerHistory {
-  private readonly saved: { velocity: FloatArray; squares: FloatArray | null; step: number }[];
-
-  constructor(
-    private readonly velocity: FloatArray,
-    private readonly squares: FloatArray | null,
-    private readonly network: Network,
-  ) {
-    this.saved = [0, 1].map(() => ({ velocity: velocity.slice(), squares: squares?.slice() ?? null, step: 0 }));
-  }
-
-  /** before step `step` */
-  record(step: number): void {
-    const slot = this.saved[step % 2];
-    slot.velocity.set(this.velocity);
-    if (this.squares !== null) slot.squares!.set(this.squares);
-    slot.step = this.network.step;
-  }
-
-  /** after a non-finite cost at `step`; `firstStep` is this fit's first (whose non-finite cost changed nothing) */
-  rollBack(step: number, firstStep: number): void {
-    if (step <= firstStep) return;
-    const slot = this.saved[(step - 1) % 2];
-    this.velocity.set(slot.velocity);
-    if (this.squares !== null) this.squares.set(slot.squares!);
-    this.network.step = slot.step;
-  }
-}
-
 export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks: FitHooks = {}): FitResult {
   const {
     m,
@@ -174,9 +138,6 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
   } = plan;
   const { dtype, inputSize: n0, outputSize: nL } = model;
   const network = model.networkFor(batchSize);
-  const optimizer = model.optimizerState();
-  const history =
-    optimizer.velocity !== null ? new OptimizerHistory(optimizer.velocity, optimizer.squares, network) : null;
   // the course's schedule_lr_decay: learningRate / (1 + decayRate · floor(t / decayEvery))
   const rateAt = (t: number) =>
     decayRate === 0 ? learningRate : learningRate / (1 + decayRate * Math.floor(t / decayEvery));
@@ -221,7 +182,6 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
   const started = performance.now() - (resumed?.elapsedMs ?? 0);
   let examples = resumed?.examples ?? 0,
     lastCost = NaN;
-  const firstStep = result.iterations;
   let validated: { cost: number; metric: number } | null = null;
   const report = (iteration: number, epoch: number, epochCost?: number) => {
     if (onProgress !== undefined)
@@ -257,7 +217,6 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     return result;
   };
   const diverged = (iteration: number, epoch: number, cost: number) => {
-    history?.rollBack(iteration, firstStep);
     finish();
     return new NonFiniteCostError(iteration, epoch, cost, result);
   };
@@ -295,16 +254,9 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
         }
         let last = i;
         const rate = rateAt(i);
-        while (
-          history === null &&
-          !events(last) &&
-          last + 1 < iterations &&
-          last - i + 1 < MAX_STEPS_PER_CALL &&
-          rateAt(last + 1) === rate
-        )
+        while (!events(last) && last + 1 < iterations && last - i + 1 < MAX_STEPS_PER_CALL && rateAt(last + 1) === rate)
           last++;
         const count = last - i + 1;
-        history?.record(i);
         const completed = network.trainSteps(batchX[0], batchY[0], m, rate, count, stepCosts);
         examples += completed * m;
         result.iterations = i + completed;
@@ -341,7 +293,6 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
           result.aborted = true;
           break;
         }
-        history?.record(step);
         if (order !== null) {
           native.gatherColumns(batchX[b], X.data, n0, batchOrder[b]);
           native.gatherColumns(batchY[b], Y.data, nL, batchOrder[b]);

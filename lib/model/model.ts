@@ -65,6 +65,8 @@ export class Model {
   // Momentum / Adam state in the parameters' layout (null when unused); it persists across fit calls.
   private readonly velocity: FloatArray | null;
   private readonly squares: FloatArray | null;
+  private readonly nextVelocity: FloatArray | null;
+  private readonly nextSquares: FloatArray | null;
   private adamStep = 0;
   private masks: FloatArray | null = null;
   // Two parameter buffers: a step writes the updated parameters into the other one, so a step whose cost turns
@@ -89,14 +91,18 @@ export class Model {
     this.paramCount = native.parameterCount(this.layerDims);
     // One allocation for the parameter-shaped buffers (views of it), so the native network checks one buffer per call.
     const P = this.paramCount;
-    const slots = 3 + (config.optimizer === 'gd' ? 0 : 1) + (config.optimizer === 'adam' ? 1 : 0);
+    // params, nextParams, grads, then the optimiser's state double-buffered like the parameters: velocity and
+    // nextVelocity (momentum, Adam), squares and nextSquares (Adam)
+    const slots = 3 + (config.optimizer === 'gd' ? 0 : 2) + (config.optimizer === 'adam' ? 2 : 0);
     const arena = allocate(this.dtype, slots * P, `the parameters of ${this.layerDims.join('-')} (${P} values)`);
     const slot = (i: number) => arena.subarray(i * P, (i + 1) * P);
     this.params = slot(0);
     this.nextParams = slot(1);
     this.grads = slot(2);
     this.velocity = config.optimizer === 'gd' ? null : slot(3);
-    this.squares = config.optimizer === 'adam' ? slot(4) : null;
+    this.nextVelocity = config.optimizer === 'gd' ? null : slot(4);
+    this.squares = config.optimizer === 'adam' ? slot(5) : null;
+    this.nextSquares = config.optimizer === 'adam' ? slot(6) : null;
     // np.random.seed(seed), then W_l drawn layer by layer as initializeParametersDeep does; b_l stays 0
     const rng = new RandomState(this.seed);
     const views = this.parameterViews(this.params);
@@ -256,6 +262,8 @@ export class Model {
         epsilon: this.config.epsilon,
         velocity: this.velocity ?? undefined,
         squares: this.squares ?? undefined,
+        nextVelocity: this.nextVelocity,
+        nextSquares: this.nextSquares,
       });
       this.network.step = this.adamStep;
     }
@@ -660,11 +668,13 @@ export class Model {
     return this.network?.current === 1 ? this.nextParams : this.params;
   }
 
-  /** @internal the optimiser's state: views of the model's buffers (null when the optimiser keeps none) */
+  /** @internal the optimiser's state: views of the model's buffers (null when the optimiser keeps none), during a fit
+   * the ones that go with currentParameters() */
   optimizerState(): OptimizerState {
+    const next = this.network?.current === 1;
     return {
-      velocity: this.velocity,
-      squares: this.squares,
+      velocity: next ? this.nextVelocity : this.velocity,
+      squares: next ? this.nextSquares : this.squares,
       step: this.network !== null ? this.network.step : this.adamStep,
     };
   }

@@ -232,7 +232,7 @@ Napi::Value MomentumUpdate(const Napi::CallbackInfo& info) {
   check_update_buffers(args, param, grad, {{velocity, "velocity"}});
   dispatch(param.dtype, [&](auto t) {
     using T = decltype(t);
-    momentum_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), velocity.as<T>(), param.length,
+    momentum_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), velocity.as<T>(), velocity.as<T>(), param.length,
                          static_cast<T>(learning_rate), static_cast<T>(beta));
   });
   return info.Env().Undefined();
@@ -254,8 +254,8 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   args.require_disjoint(v, "v", s, "s");
   dispatch(param.dtype, [&](auto tag) {
     using T = decltype(tag);
-    adam_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), v.as<T>(), s.as<T>(), param.length,
-                     static_cast<T>(learning_rate), static_cast<T>(beta1), static_cast<T>(beta2),
+    adam_update_into(param.as<T>(), param.as<T>(), grad.as<T>(), v.as<T>(), s.as<T>(), v.as<T>(), s.as<T>(),
+                     param.length, static_cast<T>(learning_rate), static_cast<T>(beta1), static_cast<T>(beta2),
                      static_cast<T>(epsilon), t);
   });
   return info.Env().Undefined();

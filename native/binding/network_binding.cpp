@@ -134,7 +134,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   static void SetStepChecked(const Napi::CallbackInfo& info) { Receiver(info)->SetStep(info, info[0]); }
 
-  // new Network({ layerDims, activations, capacity, params, nextParams, grads, workspace })
+  // new Network({ layerDims, activations, capacity, params, nextParams, grads, workspace, ... }); training options and
+  // the optimiser's buffers (velocity, squares, nextVelocity, nextSquares) in read_training_options
   explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
     Args args(info, "new Network");
     napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
@@ -183,11 +184,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     grads_ = bind(args, spec, "grads", params_[0].length);
     workspace_ = bind(args, spec, "workspace", layout_.workspace_length);
     read_training_options(args, spec, L);
-    const std::pair<FloatArray, const char*> all[] = {
-        {params_[0], "params"}, {params_[1], "nextParams"}, {grads_, "grads"},    {workspace_, "workspace"},
-        {masks_, "masks"},      {velocity_, "velocity"},    {squares_, "squares"}};
-    for (size_t i = 0; i < 7; ++i)
-      for (size_t j = i + 1; j < 7; ++j)
+    const std::pair<FloatArray, const char*> all[] = {{params_[0], "params"},      {params_[1], "nextParams"},
+                                                      {grads_, "grads"},           {workspace_, "workspace"},
+                                                      {masks_, "masks"},           {velocity_[0], "velocity"},
+                                                      {squares_[0], "squares"},    {velocity_[1], "nextVelocity"},
+                                                      {squares_[1], "nextSquares"}};
+    constexpr size_t kBuffers = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < kBuffers; ++i)
+      for (size_t j = i + 1; j < kBuffers; ++j)
         args.require_disjoint(all[i].first, all[i].second, all[j].first, all[j].second);
   }
 
@@ -274,8 +278,20 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     beta1_ = optional_number(args, spec, "beta1", 0.9, 0, 1, true, false);
     beta2_ = optional_number(args, spec, "beta2", 0.999, 0, 1, true, false);
     epsilon_ = optional_number(args, spec, "epsilon", 1e-8, 0, 1, false, true);
-    if (optimizer_ != Optimizer::GradientDescent) velocity_ = bind(args, spec, "velocity", params_[0].length);
-    if (optimizer_ == Optimizer::Adam) squares_ = bind(args, spec, "squares", params_[0].length);
+    if (optimizer_ != Optimizer::GradientDescent) velocity_[0] = bind(args, spec, "velocity", params_[0].length);
+    if (optimizer_ == Optimizer::Adam) squares_[0] = bind(args, spec, "squares", params_[0].length);
+    // With nextParams, the optimiser's state can be double-buffered too (nextVelocity, nextSquares): a step then
+    // writes the new state beside the old, and a non-finite cost returns to the state of the parameters it keeps.
+    const auto optional_state = [&](const char* name, FloatArray* slot) {
+      const Napi::Value value = spec.Get(name);
+      if (value.IsNull() || value.IsUndefined()) return;
+      if (params_[1].data == nullptr) args.type_error(std::string(name) + " needs nextParams");
+      *slot = bind(args, spec, name, params_[0].length);
+    };
+    if (optimizer_ != Optimizer::GradientDescent) optional_state("nextVelocity", &velocity_[1]);
+    if (optimizer_ == Optimizer::Adam) optional_state("nextSquares", &squares_[1]);
+    if (optimizer_ == Optimizer::Adam && (velocity_[1].data == nullptr) != (squares_[1].data == nullptr))
+      args.type_error("nextVelocity and nextSquares go together: pass both or neither");
   }
 
   // Each call re-reads every bound array, each view on its own: a detached (transferred) buffer reports length 0
@@ -318,8 +334,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     net.beta1 = beta1_;
     net.beta2 = beta2_;
     net.epsilon = epsilon_;
-    net.velocity = velocity_.as<T>();
-    net.squares = squares_.as<T>();
+    // the optimiser's state follows the parameters' buffer when it is double-buffered
+    const int state = velocity_[1].data != nullptr ? current_ : 0;
+    net.velocity = velocity_[state].as<T>();
+    net.squares = squares_[state].as<T>();
+    if (velocity_[1].data != nullptr) {
+      net.next_velocity = velocity_[1 - state].as<T>();
+      if (squares_[1].data != nullptr) net.next_squares = squares_[1 - state].as<T>();
+    }
     net.adam_step = &adam_step_;
     return net;
   }
@@ -457,8 +479,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       return true;
     }
     if (has_previous_) {
+      // back to the parameters (and, double-buffered, the optimiser state) before the last update, whose cost was
+      // finite; Adam's step count goes back with them
       current_ = 1 - current_;
       has_previous_ = false;
+      if (optimizer_ == Optimizer::Adam && adam_step_ > 0) --adam_step_;
     }
     return false;
   }
@@ -469,6 +494,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     require_attached(args);
     if (current_ == 1) {
       std::memcpy(params_[0].data, params_[1].data, params_[0].byte_length());
+      for (FloatArray* state : {velocity_, squares_})
+        if (state[1].data != nullptr) std::memcpy(state[0].data, state[1].data, state[0].byte_length());
       current_ = 0;
     }
     has_previous_ = false;
@@ -499,8 +526,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value ResetOptimizer(const Napi::CallbackInfo& info) {
     Args args(info, "Network.resetOptimizer");
     require_attached(args);
-    if (velocity_.data != nullptr) std::memset(velocity_.data, 0, velocity_.byte_length());
-    if (squares_.data != nullptr) std::memset(squares_.data, 0, squares_.byte_length());
+    for (FloatArray* state : {velocity_, squares_})
+      for (int k = 0; k < 2; ++k)
+        if (state[k].data != nullptr) std::memset(state[k].data, 0, state[k].byte_length());
     adam_step_ = 0;
     return info.Env().Undefined();
   }
@@ -539,8 +567,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   NumpyRandomState dropout_rng_{0};
   Optimizer optimizer_ = Optimizer::GradientDescent;
   double beta1_ = 0.9, beta2_ = 0.999, epsilon_ = 1e-8;
-  FloatArray velocity_{DType::Float64, nullptr, 0};
-  FloatArray squares_{DType::Float64, nullptr, 0};
+  // [0]: velocity / squares, [1]: nextVelocity / nextSquares (null when not double-buffered)
+  FloatArray velocity_[2] = {{DType::Float64, nullptr, 0}, {DType::Float64, nullptr, 0}};
+  FloatArray squares_[2] = {{DType::Float64, nullptr, 0}, {DType::Float64, nullptr, 0}};
   int64_t adam_step_ = 0;
   bool last_forward_training_ = false;
   int current_ = 0;

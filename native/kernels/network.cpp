@@ -147,11 +147,15 @@ void network_update(const NetworkView<T>& net, T learning_rate) {
         sgd_update(net.params, net.grads, count, learning_rate);
       break;
     case Optimizer::Momentum:
-      momentum_update_into(next, net.params, net.grads, net.velocity, count, learning_rate, static_cast<T>(net.beta1));
+      momentum_update_into(next, net.params, net.grads, net.velocity,
+                           net.next_velocity != nullptr ? net.next_velocity : net.velocity, count, learning_rate,
+                           static_cast<T>(net.beta1));
       break;
     case Optimizer::Adam:
       *net.adam_step += 1;
-      adam_update_into(next, net.params, net.grads, net.velocity, net.squares, count, learning_rate,
+      adam_update_into(next, net.params, net.grads, net.velocity, net.squares,
+                       net.next_velocity != nullptr ? net.next_velocity : net.velocity,
+                       net.next_squares != nullptr ? net.next_squares : net.squares, count, learning_rate,
                        static_cast<T>(net.beta1), static_cast<T>(net.beta2), static_cast<T>(net.epsilon),
                        *net.adam_step);
       break;

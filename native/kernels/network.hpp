@@ -75,6 +75,9 @@ struct NetworkView {
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   T* velocity = nullptr;
   T* squares = nullptr;
+  // where a step writes the new velocity and squares (null: in place), so that the state before it survives
+  T* next_velocity = nullptr;
+  T* next_squares = nullptr;
   int64_t* adam_step = nullptr;
 };
 

@@ -28,35 +28,38 @@ void sgd_update_into(T* __restrict next, const T* __restrict param, const T* __r
 }
 
 template <typename T>
-void momentum_update_into(T* next, const T* param, const T* __restrict grad, T* __restrict velocity, size_t len,
-                          T learning_rate, T beta) {
+void momentum_update_into(T* next, const T* param, const T* __restrict grad, const T* velocity, T* velocity_out,
+                          size_t len, T learning_rate, T beta) {
   const T one_minus_beta = T(1) - beta;
+  // element by element; buffers the same (in place) or disjoint, as in adam_kernel.inc
+#pragma GCC ivdep
   for (size_t i = 0; i < len; ++i) {
-    velocity[i] = beta * velocity[i] + one_minus_beta * grad[i];
-    next[i] = param[i] - learning_rate * velocity[i];
+    const T v = beta * velocity[i] + one_minus_beta * grad[i];
+    velocity_out[i] = v;
+    next[i] = param[i] - learning_rate * v;
   }
 }
 
 namespace {
 
 template <typename T>
-void adam_on_isa(T* next, const T* param, const T* grad, T* v, T* s, size_t len, T learning_rate, T beta1, T beta2,
-                 T epsilon, T correction1, T correction2) {
+void adam_on_isa(T* next, const T* param, const T* grad, const T* v, const T* s, T* v_out, T* s_out, size_t len,
+                 T learning_rate, T beta1, T beta2, T epsilon, T correction1, T correction2) {
   // The same loop in every build (adam_kernel.inc), the widest the CPU has: the same bits, 4x the lanes with AVX-512.
   switch (active_isa()) {
     case Isa::Avx512:
-      update_isa::adam_avx512(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
-                              correction2);
+      update_isa::adam_avx512(next, param, grad, v, s, v_out, s_out, len, learning_rate, beta1, beta2, epsilon,
+                              correction1, correction2);
       return;
     case Isa::Avx2:
-      update_isa::adam_avx2(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
-                            correction2);
+      update_isa::adam_avx2(next, param, grad, v, s, v_out, s_out, len, learning_rate, beta1, beta2, epsilon,
+                            correction1, correction2);
       return;
     case Isa::Generic:
       break;
   }
-  update_isa::generic::adam_loop(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1,
-                                 correction2);
+  update_isa::generic::adam_loop(next, param, grad, v, s, v_out, s_out, len, learning_rate, beta1, beta2, epsilon,
+                                 correction1, correction2);
 }
 
 // Below this many parameters one thread is done before a helper wakes up.
@@ -68,7 +71,8 @@ struct AdamSplit {
   T* next;
   const T* param;
   const T* grad;
-  T *v, *s;
+  const T *v, *s;
+  T *v_out, *s_out;
   size_t len, per_part;
   T learning_rate, beta1, beta2, epsilon, correction1, correction2;
 };
@@ -79,28 +83,29 @@ void adam_part(void* context, int part) {
   const size_t begin = static_cast<size_t>(part) * a.per_part;
   if (begin >= a.len) return;
   const size_t count = a.len - begin < a.per_part ? a.len - begin : a.per_part;
-  adam_on_isa(a.next + begin, a.param + begin, a.grad + begin, a.v + begin, a.s + begin, count, a.learning_rate,
-              a.beta1, a.beta2, a.epsilon, a.correction1, a.correction2);
+  adam_on_isa(a.next + begin, a.param + begin, a.grad + begin, a.v + begin, a.s + begin, a.v_out + begin,
+              a.s_out + begin, count, a.learning_rate, a.beta1, a.beta2, a.epsilon, a.correction1, a.correction2);
 }
 
 }  // namespace
 
 template <typename T>
-void adam_update_into(T* next, const T* param, const T* __restrict grad, T* __restrict v, T* __restrict s, size_t len,
-                      T learning_rate, T beta1, T beta2, T epsilon, int64_t t) {
+void adam_update_into(T* next, const T* param, const T* __restrict grad, const T* v, const T* s, T* v_out, T* s_out,
+                      size_t len, T learning_rate, T beta1, T beta2, T epsilon, int64_t t) {
   // The bias corrections as numpy computes them: 1 - beta**t in double, then divided in T.
   const T correction1 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t)));
   const T correction2 = static_cast<T>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t)));
   const int threads = gemm_threads();
   if (threads <= 1 || len < kAdamSplitMin) {
-    adam_on_isa(next, param, grad, v, s, len, learning_rate, beta1, beta2, epsilon, correction1, correction2);
+    adam_on_isa(next, param, grad, v, s, v_out, s_out, len, learning_rate, beta1, beta2, epsilon, correction1,
+                correction2);
     return;
   }
   // Element by element, so the split over the thread pool (OpenBLAS's count, idle between the GEMMs) changes no bit.
   size_t per_part = (len + threads - 1) / threads;
   per_part = (per_part + kAdamSplitAlign - 1) / kAdamSplitAlign * kAdamSplitAlign;
-  AdamSplit<T> split{next,          param, grad,  v,       s,           len,        per_part,
-                     learning_rate, beta1, beta2, epsilon, correction1, correction2};
+  AdamSplit<T> split{next,     param,         grad,  v,     s,       v_out,       s_out,      len,
+                     per_part, learning_rate, beta1, beta2, epsilon, correction1, correction2};
   run_parts(static_cast<int>((len + per_part - 1) / per_part), &adam_part<T>, &split);
 }
 
@@ -116,23 +121,35 @@ double sum_of_squares(const T* x, size_t len) {
   return sum;
 }
 
+// Columns ahead of the one being copied whose lines are prefetched: a shuffled batch's columns are scattered over
+// the whole data set, so each one starts with a trip to memory that the hardware prefetcher cannot foresee; asking
+// for the next ones early overlaps those trips (MNIST in float32: a 128-column batch 2.4x faster to gather).
+constexpr size_t kGatherColumnsAhead = 4;
+
 template <typename T>
 void gather_columns(T* __restrict out, const T* __restrict X, int n, const uint32_t* indices, size_t count) {
   const size_t rows = static_cast<size_t>(n);
+  constexpr size_t kLine = 64 / sizeof(T);
+  const auto prefetch_column = [&](size_t j) {
+    const T* column = X + rows * indices[j];
+    for (size_t i = 0; i < rows; i += kLine) __builtin_prefetch(column + i);
+  };
+  for (size_t j = 0; j < kGatherColumnsAhead && j < count; ++j) prefetch_column(j);
   for (size_t j = 0; j < count; ++j) {
+    if (j + kGatherColumnsAhead < count) prefetch_column(j + kGatherColumnsAhead);
     const T* column = X + rows * indices[j];
     T* target = out + rows * j;
     for (size_t i = 0; i < rows; ++i) target[i] = column[i];
   }
 }
 
-#define DNN_INSTANTIATE(T)                                                                        \
-  template void sgd_update<T>(T*, const T*, size_t, T);                                           \
-  template void sgd_update_into<T>(T*, const T*, const T*, size_t, T);                            \
-  template void momentum_update_into<T>(T*, const T*, const T*, T*, size_t, T, T);                \
-  template void adam_update_into<T>(T*, const T*, const T*, T*, T*, size_t, T, T, T, T, int64_t); \
-  template void add_scaled<T>(T*, const T*, size_t, T);                                           \
-  template double sum_of_squares<T>(const T*, size_t);                                            \
+#define DNN_INSTANTIATE(T)                                                                                            \
+  template void sgd_update<T>(T*, const T*, size_t, T);                                                               \
+  template void sgd_update_into<T>(T*, const T*, const T*, size_t, T);                                                \
+  template void momentum_update_into<T>(T*, const T*, const T*, const T*, T*, size_t, T, T);                          \
+  template void adam_update_into<T>(T*, const T*, const T*, const T*, const T*, T*, T*, size_t, T, T, T, T, int64_t); \
+  template void add_scaled<T>(T*, const T*, size_t, T);                                                               \
+  template double sum_of_squares<T>(const T*, size_t);                                                                \
   template void gather_columns<T>(T*, const T*, int, const uint32_t*, size_t);
 DNN_INSTANTIATE(float)
 DNN_INSTANTIATE(double)

@@ -16,16 +16,18 @@ template <typename T>
 void sgd_update_into(T* next, const T* param, const T* grad, size_t len, T learning_rate);
 
 // Momentum (the course's form): velocity = beta · velocity + (1 - beta) · grad; next = param - learning_rate ·
-// velocity. velocity is updated in place; next may equal param.
+// velocity. The new velocity goes to velocity_out: velocity itself (in place) or a second buffer, so that the state
+// before the step survives it (a double-buffered state). next may equal param.
 template <typename T>
-void momentum_update_into(T* next, const T* param, const T* grad, T* velocity, size_t len, T learning_rate, T beta);
+void momentum_update_into(T* next, const T* param, const T* grad, const T* velocity, T* velocity_out, size_t len,
+                          T learning_rate, T beta);
 
 // Adam (the course's form), step t >= 1: v = β1 v + (1 - β1) g; s = β2 s + (1 - β2) g²;
 // v̂ = v / (1 - β1^t); ŝ = s / (1 - β2^t); next = param - learning_rate · v̂ / (√ŝ + epsilon).
-// v and s are updated in place; next may equal param.
+// The new moments go to v_out and s_out (v and s themselves, or second buffers); next may equal param.
 template <typename T>
-void adam_update_into(T* next, const T* param, const T* grad, T* v, T* s, size_t len, T learning_rate, T beta1, T beta2,
-                      T epsilon, int64_t t);
+void adam_update_into(T* next, const T* param, const T* grad, const T* v, const T* s, T* v_out, T* s_out, size_t len,
+                      T learning_rate, T beta1, T beta2, T epsilon, int64_t t);
 
 // y (len) += alpha · x (len)
 template <typename T>
