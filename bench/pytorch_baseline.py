@@ -123,7 +123,7 @@ def read_idx(path):
 
 def bench_w5_mnist(threads, options):
     """The main job on the real digits: the same network, initialisation and schedule as `npm start` (weights
-    randn / sqrt(n_prev), zero biases, Adam at 0.002 decayed as lr / (1 + 0.5 epoch), dropout keep 0.8, batches of
+    randn * sqrt(2 / n_prev) (He), zero biases, Adam at 0.002 decayed as lr / (1 + 0.5 epoch), dropout keep 0.8, batches of
     128, 10 epochs, float32). Returns the training time (evaluation excluded) and the test accuracy."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
@@ -135,7 +135,7 @@ def bench_w5_mnist(threads, options):
     linears = [torch.nn.Linear(W5_DIMS[l - 1], W5_DIMS[l]) for l in range(1, len(W5_DIMS))]
     with torch.no_grad():
         for layer in linears:
-            layer.weight.normal_().div_(layer.in_features ** 0.5)
+            layer.weight.normal_().mul_((2 / layer.in_features) ** 0.5)
             layer.bias.zero_()
     model = torch.nn.Sequential(linears[0], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2),
                                 linears[1], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2), linears[2])

@@ -251,6 +251,7 @@ function w5MnistModel(threads: number) {
     const model = new Model({
       layerDims: W5_DIMS,
       dtype: 'float32',
+      init: 'he',
       seed: 1,
       hiddenActivation: 'leakyRelu',
       output: 'softmax',

@@ -18,7 +18,7 @@ import { trainCommand } from './train';
 type TaskName = 'digits' | 'even-odd';
 
 // The flags of `dnn-native train` for each task. Chosen by measurement over several seeds (see the README). Digits:
-// 98.2-98.4% test accuracy (98% is the bar) in 10 epochs of about 1.5 s; dropout and the decaying learning rate each
+// 98.2-98.4% test accuracy (98% is the bar) in 10 epochs of about 1 s each; dropout and the decaying learning rate each
 // added about 0.1-0.3 points over plain Adam, leaky relu about 0.1 on average over relu. Even-odd: about 98.8%.
 const PRESETS: Record<TaskName, { title: string; stem: string; flags: Partial<TrainOptions> }> = {
   digits: {
