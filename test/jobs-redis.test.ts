@@ -206,7 +206,10 @@ test('hostile or malformed jobs fail with their reason; the worker keeps serving
 
 test('a second SIGTERM hands the running trial back; another worker resumes it to the same metrics', async () => {
   const survivor = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
-  const oneTrial = { ...SPEC, grid: ['learning-rate=0.05'], fixed: { epochs: 3000, 'batch-size': 10, hidden: '8' } };
+  // long enough (about 2 s here) that the second SIGTERM, 50 ms after the first progress report, finds the trial
+  // still running on a busy machine: with 3000 epochs (0.6 s) a trial once finished first, and the late signal met a
+  // worker already shutting down
+  const oneTrial = { ...SPEC, grid: ['learning-rate=0.05'], fixed: { epochs: 10000, 'batch-size': 10, hidden: '8' } };
   const local = await sweep({ ...oneTrial, outputDir: path.join(tmp, 'handback-local') });
   let signalled = false;
   const remote = sweep({
