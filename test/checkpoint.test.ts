@@ -159,6 +159,7 @@ test('after a non-finite stop the optimiser state rolls back with the parameters
   const { X, Y } = dataset(5, 20, 3);
   const cases = [
     ['adam', 1e200, undefined],
+    ['adam', 1e200, 10],
     ['momentum', 1e30, undefined],
     ['momentum', 1e30, 10],
   ] as const;
