@@ -236,7 +236,7 @@ export declare class Network {
    * One training step on the batch (forward with dropout, cost with the L2 term, backward, the optimiser's update);
    * returns the cost before the update. If that cost is not finite,
    * nothing is updated and (with nextParams) the parameters return to the previous step's, the last with a
-   * finite cost, with Adam's step count and (with nextVelocity / nextSquares) the optimiser's state of then.
+   * finite cost; with nextVelocity / nextSquares the optimiser's state and Adam's step count go back with them.
    */
   trainStep(X: FloatArray, Y: FloatArray, m: number, learningRate: number): number;
   /**

@@ -238,8 +238,8 @@ export function runFit(model: Model, X: Matrix, Y: Matrix, plan: FitPlan, hooks:
     if (!miniBatch) {
       // Full batch: the batch never changes, so runs of steps go to the network in one call (trainSteps), cut
       // wherever JavaScript has something to do: a cost to record, a progress report, a checkpoint, a learning-rate
-      // change, and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly. With momentum or
-      // Adam each step is its own call, so that their state before it can be kept (OptimizerHistory).
+      // change, and at least every MAX_STEPS_PER_CALL steps so that an abort is seen promptly. A non-finite cost
+      // inside a run returns the network to the last parameters (and optimiser state) whose cost was finite.
       const checkpointDue = (i: number) => checkpoint !== undefined && (i + 1) % checkpoint.every === 0;
       const events = (i: number) =>
         i % costEvery === 0 ||

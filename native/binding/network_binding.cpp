@@ -480,10 +480,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     }
     if (has_previous_) {
       // back to the parameters (and, double-buffered, the optimiser state) before the last update, whose cost was
-      // finite; Adam's step count goes back with them
+      // finite
       current_ = 1 - current_;
       has_previous_ = false;
-      if (optimizer_ == Optimizer::Adam && adam_step_ > 0) --adam_step_;
+      // the step count goes back only with a state that went back too (an in-place state already holds the update)
+      if (optimizer_ == Optimizer::Adam && velocity_[1].data != nullptr && adam_step_ > 0) --adam_step_;
     }
     return false;
   }

@@ -21,7 +21,8 @@ constexpr int kSkinnyOnePanelInner = 512;
 // Below this share of useful vector lanes (m rows padded to whole registers) OpenBLAS wins.
 constexpr double kSkinnyMinLaneUse = 0.6;
 // Parts get equal column counts, not rounded to a multiple of anything: rounding W2's 209 columns up to 8 gave one
-// thread 112 columns and the other 97, and the step waits for the slower. Fewer than this many columns stay whole.
+// thread 112 columns and the other 97, and the step waits for the slower. No part gets fewer than this many columns
+// (each part packs the whole panel of A again), so narrow products use fewer parts.
 constexpr int kSplitMinColumnsPerPart = 8;
 
 bool unit_dimension_route(GemmRoute route, int m, int n, int k) {
@@ -72,7 +73,8 @@ bool skinny_route(Isa isa, int parts, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE t
   if (parts <= 1 || n < 2 * kSplitMinColumnsPerPart) return skinny_gemm(isa, g, 0, n);
   // check once that the kernel takes the product (nothing written when it does not)
   if (!skinny_gemm(isa, g, 0, 0)) return false;
-  const int per_part = (n + parts - 1) / parts;
+  const int usable = parts < n / kSplitMinColumnsPerPart ? parts : n / kSplitMinColumnsPerPart;
+  const int per_part = (n + usable - 1) / usable;
   SkinnySplit<T> split{&g, isa, per_part};
   run_parts((n + per_part - 1) / per_part, &skinny_part<T>, &split);
   return true;

@@ -95,7 +95,8 @@ double network_cost(const NetworkView<T>& net, const T* Y, int m, bool with_pena
 template <typename T>
 void network_backward(const NetworkView<T>& net, const T* X, const T* Y, int m, bool training);
 
-// next_params = the optimiser's update of params with grads (momentum/Adam state updated in place).
+// next_params = the optimiser's update of params with grads; the momentum/Adam state goes to next_velocity and
+// next_squares when set (double-buffered), else is updated in place.
 template <typename T>
 void network_update(const NetworkView<T>& net, T learning_rate);
 

@@ -123,7 +123,8 @@ double sum_of_squares(const T* x, size_t len) {
 
 // Columns ahead of the one being copied whose lines are prefetched: a shuffled batch's columns are scattered over
 // the whole data set, so each one starts with a trip to memory that the hardware prefetcher cannot foresee; asking
-// for the next ones early overlaps those trips (MNIST in float32: a 128-column batch 2.4x faster to gather).
+// for the next ones early overlaps those trips (60,000 MNIST-shaped float32 columns in batches of 128: an epoch of
+// gathers 42 -> 29.5 ms).
 constexpr size_t kGatherColumnsAhead = 4;
 
 template <typename T>
