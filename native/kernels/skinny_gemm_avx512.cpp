@@ -23,6 +23,9 @@ struct Simd<double, 64> {
   using R = __m512d;
   static constexpr int width = 8;
   static R load(const T* p) { return _mm512_loadu_pd(p); }
+  using Mask = __mmask8;
+  static Mask mask_first(int rows) { return static_cast<Mask>((1u << rows) - 1); }
+  static R load_first(const T* p, Mask rows) { return _mm512_maskz_loadu_pd(rows, p); }
   static void store(T* p, R r) { _mm512_storeu_pd(p, r); }
   static R broadcast(T s) { return _mm512_set1_pd(s); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
@@ -33,6 +36,9 @@ struct Simd<float, 64> {
   using R = __m512;
   static constexpr int width = 16;
   static R load(const T* p) { return _mm512_loadu_ps(p); }
+  using Mask = __mmask16;
+  static Mask mask_first(int rows) { return static_cast<Mask>((1u << rows) - 1); }
+  static R load_first(const T* p, Mask rows) { return _mm512_maskz_loadu_ps(rows, p); }
   static void store(T* p, R r) { _mm512_storeu_ps(p, r); }
   static R broadcast(T s) { return _mm512_set1_ps(s); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }

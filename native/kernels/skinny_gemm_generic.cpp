@@ -22,6 +22,13 @@ struct Simd {
     __builtin_memcpy(&r, p, sizeof r);
     return r;
   }
+  using Mask = int;
+  static Mask mask_first(int rows) { return rows; }
+  static R load_first(const T* p, Mask rows) {
+    R r{};
+    for (int i = 0; i < rows; ++i) r[i] = p[i];
+    return r;
+  }
   static void store(T* p, R r) { __builtin_memcpy(p, &r, sizeof r); }
   static R broadcast(T s) { return R{} + s; }
   static R fma(R a, R b, R c) { return a * b + c; }
