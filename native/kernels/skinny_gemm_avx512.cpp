@@ -57,14 +57,11 @@ int lanes_wasted(int m, int bytes) {
   return (m + width - 1) / width * width - m;
 }
 
-// Bytes of one row of op(B) a column block reads per step p: a block of columns_per_block<V>() columns of C, V
-// registers of `bytes` per column.
+// Bytes of one row of op(B) a column block reads per step p, with m rows in registers of `bytes`.
 template <typename T>
 int block_row_bytes(int m, int bytes) {
   const int width = bytes / static_cast<int>(sizeof(T));
-  const int vectors = (m + width - 1) / width;
-  const int columns = (kRegisters - vectors - 1) / vectors;
-  return (columns >= 8 ? 8 : columns) * static_cast<int>(sizeof(T));
+  return columns_per_block((m + width - 1) / width) * static_cast<int>(sizeof(T));
 }
 
 template <typename T>
